@@ -1,0 +1,24 @@
+import { Command, CommanderError } from 'commander';
+import { registerProjectCommands } from './commands/project.js';
+import { reportError } from './output.js';
+
+const program = new Command()
+  .name('zeo')
+  .description(
+    'zero-etl-orchestrator: curated Redshift layer on top of an Aurora PostgreSQL zero-ETL integration',
+  )
+  .option('--verbose', 'print stack traces on errors')
+  .exitOverride()
+  .showHelpAfterError();
+
+registerProjectCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else {
+    process.exitCode = reportError(error, program.opts<{ verbose?: boolean }>().verbose === true);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Translates the Redshift SQL the orchestrator (and a user's models) send into PostgreSQL for the
+ * embedded local stack, and records what Redshift would have kept in its catalog (distribution and
+ * sort keys) so tests can check a curated table really got its physical design.
+ *
+ * This is deliberately a narrow, statement-level rewrite, not a SQL parser: it understands exactly
+ * the Redshift-only syntax the project emits (table attributes, GRANT … TO ROLE/GROUP, three-part
+ * names, GETDATE()) and leaves everything else to PostgreSQL, which then fails loudly on anything it
+ * does not know — the behaviour we want from a stand-in.
+ */
+
+export interface PhysicalDesign {
+  schema: string;
+  table: string;
+  diststyle: 'AUTO' | 'EVEN' | 'ALL' | 'KEY';
+  distkey: string | null;
+  sortkeyStyle: 'COMPOUND' | 'INTERLEAVED' | 'AUTO' | null;
+  sortkey: string[];
+}
+
+export interface TranslatedStatement {
+  sql: string;
+  /** Set for CREATE TABLE / CREATE MATERIALIZED VIEW: what Redshift would show in SVV_TABLE_INFO. */
+  design?: PhysicalDesign;
+}
+
+export interface DialectContext {
+  /** The database the Data API session is connected to (three-part names into it become two-part). */
+  currentDatabase: string;
+  /** Maps `database.schema` of another database to the local schema that holds it. */
+  schemaForDatabase(database: string, schema: string): string | undefined;
+}
+
+const IDENT = '(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)';
+const COLUMN_LIST = String.raw`\(\s*${IDENT}(?:\s*,\s*${IDENT})*\s*\)`;
+const ATTRIBUTE = new RegExp(
+  String.raw`\s*(?:BACKUP\s+(?:YES|NO)|DISTSTYLE\s+(?:AUTO|EVEN|ALL|KEY)|DISTKEY\s*\(\s*${IDENT}\s*\)|(?:(?:COMPOUND|INTERLEAVED)\s+)?SORTKEY\s*(?:${COLUMN_LIST}|AUTO)|ENCODE\s+AUTO)`,
+  'iy',
+);
+
+const unquote = (name: string) => (name.startsWith('"') ? name.slice(1, -1) : name.toLowerCase());
+
+function parseNames(list: string): string[] {
+  return [...list.matchAll(new RegExp(IDENT, 'g'))].map((m) => unquote(m[0]));
+}
+
+/** Consumes Redshift table attributes starting at `from`; returns the design and where they end. */
+function readAttributes(
+  sql: string,
+  from: number,
+): { end: number; found: Omit<PhysicalDesign, 'schema' | 'table'> } {
+  const found: Omit<PhysicalDesign, 'schema' | 'table'> = {
+    diststyle: 'AUTO',
+    distkey: null,
+    sortkeyStyle: null,
+    sortkey: [],
+  };
+  let pos = from;
+  for (;;) {
+    ATTRIBUTE.lastIndex = pos;
+    const m = ATTRIBUTE.exec(sql);
+    if (!m) break;
+    const text = m[0].trim();
+    const upper = text.toUpperCase();
+    if (upper.startsWith('DISTSTYLE')) {
+      found.diststyle = upper.split(/\s+/)[1] as PhysicalDesign['diststyle'];
+    } else if (upper.startsWith('DISTKEY')) {
+      found.diststyle = 'KEY';
+      found.distkey = parseNames(text.slice(text.indexOf('(')))[0] ?? null;
+    } else if (upper.includes('SORTKEY')) {
+      if (/SORTKEY\s+AUTO$/i.test(text)) {
+        found.sortkeyStyle = 'AUTO';
+      } else {
+        found.sortkeyStyle = upper.startsWith('INTERLEAVED') ? 'INTERLEAVED' : 'COMPOUND';
+        found.sortkey = parseNames(text.slice(text.indexOf('(')));
+      }
+    }
+    pos = ATTRIBUTE.lastIndex;
+  }
+  return { end: pos, found };
+}
+
+/** Index just after the parenthesis that closes the one opening at `open`. */
+function closingParen(sql: string, open: number): number {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = open; i < sql.length; i++) {
+    const c = sql[i];
+    if (quote) {
+      if (c === quote) quote = null;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+function relationName(raw: string): { schema: string; table: string } {
+  const parts = parseNames(raw);
+  const table = parts[parts.length - 1] ?? '';
+  const schema = parts.length >= 2 ? (parts[parts.length - 2] ?? 'public') : 'public';
+  return { schema, table };
+}
+
+function rewriteThreePartNames(sql: string, context: DialectContext): string {
+  const threePart = new RegExp(`(${IDENT})\\.(${IDENT})\\.(${IDENT})`, 'g');
+  return replaceOutsideLiterals(sql, (segment) =>
+    segment.replace(threePart, (whole, db: string, schema: string, table: string) => {
+      const database = unquote(db);
+      if (database === context.currentDatabase) return `${schema}.${table}`;
+      // Could also be schema.table.column: only rewrite when the first part names a database.
+      const local = context.schemaForDatabase(database, unquote(schema));
+      return local ? `"${local}".${table}` : whole;
+    }),
+  );
+}
+
+/**
+ * Applies `rewrite` to the parts of `sql` outside comments, string literals and dollar-quoted bodies
+ * (comments first: an apostrophe in `-- the customer's region` must not open a literal).
+ */
+function replaceOutsideLiterals(sql: string, rewrite: (segment: string) => string): string {
+  const pattern = /--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|\$\$[\s\S]*?\$\$/g;
+  let out = '';
+  let last = 0;
+  for (const m of sql.matchAll(pattern)) {
+    out += rewrite(sql.slice(last, m.index)) + m[0];
+    last = m.index + m[0].length;
+  }
+  return out + rewrite(sql.slice(last));
+}
+
+export function translate(sql: string, context: DialectContext): TranslatedStatement {
+  let text = rewriteThreePartNames(sql.trim().replace(/;\s*$/, ''), context);
+  text = replaceOutsideLiterals(text, (s) =>
+    s.replace(/\bGRANT\s+(.+?)\s+TO\s+(?:ROLE|GROUP)\s+/gi, 'GRANT $1 TO '),
+  );
+
+  const createTable = new RegExp(
+    `^CREATE\\s+(?:TEMP\\s+|TEMPORARY\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(${IDENT}(?:\\.${IDENT})?)\\s*\\(`,
+    'i',
+  ).exec(text);
+  if (createTable) {
+    const close = closingParen(text, createTable[0].length - 1);
+    if (close > 0) {
+      const { end, found } = readAttributes(text, close);
+      const design = { ...relationName(createTable[1] ?? ''), ...found };
+      return { sql: text.slice(0, close) + text.slice(end), design };
+    }
+  }
+  const createView = new RegExp(`^CREATE\\s+MATERIALIZED\\s+VIEW\\s+(${IDENT}(?:\\.${IDENT})?)`, 'i').exec(
+    text,
+  );
+  if (createView) {
+    const start = createView[0].length;
+    const { end, found } = readAttributes(text, start);
+    const rest = text.slice(end).replace(/^\s*AUTO\s+REFRESH\s+(?:YES|NO)/i, '');
+    return {
+      sql: `${text.slice(0, start)}${rest}`,
+      design: { ...relationName(createView[1] ?? ''), ...found },
+    };
+  }
+  return { sql: text };
+}
+
+/** Functions Redshift has and PostgreSQL lacks, created once per local database. */
+export const COMPATIBILITY_FUNCTIONS = [
+  `CREATE OR REPLACE FUNCTION getdate() RETURNS timestamp LANGUAGE sql STABLE AS $$ SELECT (now() AT TIME ZONE 'UTC')::timestamp $$`,
+  `CREATE OR REPLACE FUNCTION sysdate() RETURNS timestamp LANGUAGE sql STABLE AS $$ SELECT (now() AT TIME ZONE 'UTC')::timestamp $$`,
+];

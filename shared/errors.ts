@@ -1,0 +1,68 @@
+/**
+ * Every failure the orchestrator can report has its own class with an explicit `name`.
+ * Those names are the vocabulary of the state machines' Retry/Catch blocks (Lambda reports
+ * `errorType = error.name`), so renaming one is a breaking change for the ASL files.
+ */
+
+export interface ValidationIssue {
+  /** The file the problem is in, relative to the project folder (or `input` for console input). */
+  file: string;
+  /** The field (dotted path) or template expression concerned. */
+  field?: string;
+  /** 1-based line in `file`, when known. */
+  line?: number;
+  message: string;
+}
+
+export function formatIssue(issue: ValidationIssue): string {
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}`;
+  const field = issue.field ? ` ${issue.field}:` : '';
+  return `${where}:${field} ${issue.message}`;
+}
+
+/** The curated project (project.yml, models/*.sql, models/*.yml) is invalid. Lists every problem found. */
+export class ProjectValidationError extends Error {
+  override name = 'ProjectValidationError';
+  readonly issues: readonly ValidationIssue[];
+  constructor(issues: readonly ValidationIssue[]) {
+    super(
+      `curated project is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${issues
+        .map((i) => `  - ${formatIssue(i)}`)
+        .join('\n')}`,
+    );
+    this.issues = issues;
+  }
+}
+
+/** A model selector (`model+`, `source:public.orders+`, …) cannot be parsed or names nothing known. */
+export class SelectorError extends Error {
+  override name = 'SelectorError';
+}
+
+/** A model name that is not in the project / manifest. */
+export class UnknownModelError extends Error {
+  override name = 'UnknownModelError';
+  constructor(readonly model: string) {
+    super(`unknown model '${model}'`);
+  }
+}
+
+/** Input of a state machine or Lambda step (console, CLI, EventBridge) does not match its schema. */
+export class InvalidInputError extends Error {
+  override name = 'InvalidInputError';
+  readonly issues: readonly ValidationIssue[];
+  constructor(issues: readonly ValidationIssue[]) {
+    super(`invalid input: ${issues.map((i) => `${i.field ?? '(root)'}: ${i.message}`).join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+/** An identifier failed the strict pattern, so it must never reach SQL. */
+export class InvalidIdentifierError extends Error {
+  override name = 'InvalidIdentifierError';
+}
+
+/** Generated SQL would exceed a Data API limit (100 KB per statement). */
+export class StatementTooLargeError extends Error {
+  override name = 'StatementTooLargeError';
+}

@@ -1,0 +1,63 @@
+import { SelectorError, UnknownModelError } from '../errors.js';
+import type { Manifest, ManifestModel } from '../project/manifest.js';
+import { buildDag, type Dag, topologicalLevels } from './dag.js';
+import { type SelectionContext, selectModels } from './select.js';
+
+/** A manifest with its DAG built once, for planning and lookups. */
+export interface IndexedManifest {
+  manifest: Manifest;
+  dag: Dag;
+  model(name: string): ManifestModel;
+  selection: SelectionContext;
+}
+
+export function indexManifest(manifest: Manifest): IndexedManifest {
+  const byName = new Map(manifest.models.map((m) => [m.name, m]));
+  const dag = buildDag(manifest.models);
+  return {
+    manifest,
+    dag,
+    model(name) {
+      const model = byName.get(name);
+      if (!model) throw new UnknownModelError(name);
+      return model;
+    },
+    selection: {
+      dag,
+      groupOf: (name) => byName.get(name)?.group,
+      groups: Object.keys(manifest.project.groups),
+      sources: manifest.sources,
+    },
+  };
+}
+
+export interface PlanRequest {
+  /** dbt-style selector; none = every model. */
+  select?: string;
+  /** Shorthand for `group:<name>`, combined with `select` by intersection when both are given. */
+  group?: string;
+}
+
+export interface RefreshPlan {
+  /** Topological levels of the selected models, each sorted. */
+  levels: string[][];
+  modelCount: number;
+}
+
+export function selectForRequest(index: IndexedManifest, request: PlanRequest): Set<string> {
+  let selected = request.select ? selectModels(index.selection, request.select) : new Set(index.dag.names);
+  if (request.group !== undefined) {
+    if (!index.selection.groups.includes(request.group)) {
+      throw new SelectorError(`unknown group '${request.group}'`);
+    }
+    const inGroup = selectModels(index.selection, `group:${request.group}`);
+    selected = new Set([...selected].filter((n) => inGroup.has(n)));
+  }
+  return selected;
+}
+
+export function planRefresh(index: IndexedManifest, request: PlanRequest = {}): RefreshPlan {
+  const selected = selectForRequest(index, request);
+  const levels = topologicalLevels(index.dag, selected);
+  return { levels, modelCount: selected.size };
+}

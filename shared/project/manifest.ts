@@ -1,0 +1,81 @@
+import type { GroupConfig, LandingConfig, Materialization, WarehouseConfig } from './schema.js';
+
+/**
+ * The compiled curated project: everything a Lambda step needs, with SQL already rendered, in one
+ * JSON document bundled into the functions. State machines pass model names, never SQL.
+ */
+
+export const MANIFEST_FORMAT_VERSION = 1;
+
+export type Distribution = { style: 'auto' | 'even' | 'all' } | { style: 'key'; column: string };
+
+export type SortKey = { style: 'auto' } | { style: 'compound' | 'interleaved'; columns: string[] } | null;
+
+export interface ColumnContract {
+  name: string;
+  type: string;
+  notNull: boolean;
+}
+
+export interface Grant {
+  kind: 'user' | 'role' | 'group';
+  name: string;
+}
+
+export interface IncrementalConfig {
+  strategy: 'merge';
+  updatedAt: string;
+  lookbackSeconds: number;
+}
+
+export interface ManifestModel {
+  name: string;
+  schema: string;
+  materialized: Materialization;
+  /** The refresh group the model declares; null = it follows its upstream models. */
+  group: string | null;
+  description?: string;
+  dist: Distribution;
+  sort: SortKey;
+  uniqueKey: string[];
+  incremental: IncrementalConfig | null;
+  columns: ColumnContract[];
+  grants: Grant[];
+  /** The model's SELECT with `ref`/`source` rendered to quoted names. */
+  sql: string;
+  /** Curated models this one reads (sorted). */
+  refs: string[];
+  /** Landing-zone tables this one reads, as `schema.table` (sorted). */
+  sources: string[];
+  /** sha256 of everything that defines the built table: SQL, columns, physical design, materialization. */
+  definitionHash: string;
+}
+
+export interface ManifestProject {
+  name: string;
+  warehouse: WarehouseConfig;
+  landing: LandingConfig;
+  defaults: { schema: string; materialized: Materialization };
+  groups: Record<string, GroupConfig>;
+  refresh: { maxConcurrency: number };
+  recovery: {
+    recreateIntegration: boolean;
+    maxRecreatesPer24h: number;
+    resyncTimeoutMinutes: number;
+    initialLoadTimeoutMinutes: number;
+  };
+  notifications: { snsTopicArn?: string };
+}
+
+export interface Manifest {
+  formatVersion: typeof MANIFEST_FORMAT_VERSION;
+  project: ManifestProject;
+  /** Sorted by name. */
+  models: ManifestModel[];
+  /** `[upstream, downstream]` pairs between curated models, sorted. */
+  edges: [string, string][];
+  /** Landing-zone tables read by at least one model, as `schema.table`, sorted. */
+  sources: string[];
+  /** Topological levels of the whole DAG; models in a level do not depend on each other. */
+  levels: string[][];
+}

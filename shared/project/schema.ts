@@ -1,0 +1,249 @@
+import { z } from 'zod';
+import { identifierProblem, MAX_MODEL_NAME_LENGTH } from '../sql/identifiers.js';
+import { parseDuration } from './duration.js';
+import { scheduleExpressionProblem } from './schedule.js';
+
+/**
+ * Schemas of the files a user writes: `project.yml` and `models/<name>.yml`. They are strict (unknown
+ * keys are errors, because a misspelt `not_nul: true` silently ignored is a broken contract) and the
+ * types the rest of the code uses are inferred from them.
+ */
+
+const identifier = (max?: number) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = identifierProblem(value, max);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+export const Identifier = identifier();
+export const ModelName = identifier(MAX_MODEL_NAME_LENGTH);
+
+/** Group names become parts of EventBridge rule names and CloudFormation logical ids. */
+export const GroupName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,39}$/, 'group names are lower-case letters, digits and _ (at most 40)');
+
+export const ScheduleExpression = z.string().superRefine((value, ctx) => {
+  const problem = scheduleExpressionProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+export const Duration = z.string().refine((v) => parseDuration(v) !== undefined, {
+  message: "must be a duration such as '3 days', '2 hours' or '30 minutes'",
+});
+
+const Arn = (service: string, resource: RegExp, example: string) =>
+  z
+    .string()
+    .regex(
+      new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:${resource.source}$`),
+      `must be an ARN like ${example}`,
+    );
+
+export const IntegrationArn = Arn(
+  'rds',
+  /integration:[A-Za-z0-9-]+/,
+  'arn:aws:rds:us-east-1:123456789012:integration:<uuid>',
+);
+export const SecretArn = Arn(
+  'secretsmanager',
+  /secret:[A-Za-z0-9/_+=.@-]+/,
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:name',
+);
+export const SnsTopicArn = Arn('sns', /[A-Za-z0-9_-]{1,256}/, 'arn:aws:sns:us-east-1:123456789012:topic');
+
+export const Materialization = z.enum(['table', 'incremental', 'materialized_view']);
+export type Materialization = z.infer<typeof Materialization>;
+
+export const WarehouseConfig = z
+  .strictObject({
+    workgroupName: z
+      .string()
+      .regex(/^[a-z0-9-]{3,64}$/, 'must be a Redshift Serverless workgroup name')
+      .optional(),
+    clusterIdentifier: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a Redshift cluster identifier')
+      .optional(),
+    dbUser: z.string().min(1).max(127).optional(),
+    database: Identifier,
+    secretArn: SecretArn.optional(),
+  })
+  .superRefine((w, ctx) => {
+    if ((w.workgroupName === undefined) === (w.clusterIdentifier === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of workgroupName and clusterIdentifier' });
+    }
+    if (w.dbUser !== undefined && w.clusterIdentifier === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dbUser'],
+        message: 'dbUser only applies to a clusterIdentifier',
+      });
+    }
+  });
+export type WarehouseConfig = z.infer<typeof WarehouseConfig>;
+
+export const LandingSettings = z.strictObject({
+  queryAllStates: z.boolean().optional(),
+  refreshInterval: z.number().int().min(0).max(432_000).optional(),
+  acceptInvChars: z.boolean().optional(),
+  truncateColumns: z.boolean().optional(),
+});
+export type LandingSettings = z.infer<typeof LandingSettings>;
+
+export const LandingConfig = z.strictObject({
+  database: Identifier,
+  integrationArn: IntegrationArn,
+  sourceDatabase: Identifier,
+  settings: LandingSettings.default({}),
+  /** The replicated tables models may read, by schema: `{ public: [orders, customers] }`. */
+  tables: z.record(Identifier, z.array(Identifier).min(1)),
+});
+export type LandingConfig = z.infer<typeof LandingConfig>;
+
+export const GroupConfig = z.strictObject({
+  schedule: ScheduleExpression,
+  description: z.string().max(512).optional(),
+  enabled: z.boolean().default(true),
+});
+export type GroupConfig = z.infer<typeof GroupConfig>;
+
+export const ProjectFile = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and - (at most 40)'),
+  warehouse: WarehouseConfig,
+  landing: LandingConfig,
+  defaults: z
+    .strictObject({
+      schema: Identifier.default('reporting'),
+      materialized: Materialization.default('table'),
+    })
+    .default({ schema: 'reporting', materialized: 'table' }),
+  groups: z.record(GroupName, GroupConfig).default({}),
+  refresh: z
+    .strictObject({
+      /** Models built at once inside one DAG level (inline Map MaxConcurrency, ≤ 40 by AWS). */
+      maxConcurrency: z.number().int().min(1).max(40).default(10),
+    })
+    .default({ maxConcurrency: 10 }),
+  recovery: z
+    .strictObject({
+      recreateIntegration: z.boolean().default(false),
+      maxRecreatesPer24h: z.number().int().min(0).max(24).default(1),
+      resyncTimeoutMinutes: z.number().int().min(1).max(10_080).default(240),
+      initialLoadTimeoutMinutes: z.number().int().min(1).max(10_080).default(240),
+    })
+    .default({
+      recreateIntegration: false,
+      maxRecreatesPer24h: 1,
+      resyncTimeoutMinutes: 240,
+      initialLoadTimeoutMinutes: 240,
+    }),
+  notifications: z.strictObject({ snsTopicArn: SnsTopicArn.optional() }).default({}),
+});
+export type ProjectFile = z.infer<typeof ProjectFile>;
+
+/**
+ * Column types are written into DDL unquoted, so they are whitelisted: Redshift's scalar types with
+ * their length/precision arguments, nothing else.
+ */
+const COLUMN_TYPE_PATTERN = new RegExp(
+  `^(${[
+    'smallint',
+    'int2',
+    'integer',
+    'int',
+    'int4',
+    'bigint',
+    'int8',
+    'real',
+    'float4',
+    'float8',
+    'float',
+    'double precision',
+    'boolean',
+    'bool',
+    'date',
+    'time',
+    'timetz',
+    'time with(out)? time zone',
+    'timestamp',
+    'timestamptz',
+    'timestamp with(out)? time zone',
+    'super',
+    'text',
+    '(decimal|numeric)(\\(\\s*\\d{1,2}\\s*(,\\s*\\d{1,2}\\s*)?\\))?',
+    '(char|character|nchar|bpchar)(\\(\\s*\\d{1,4}\\s*\\))?',
+    '(varchar|character varying|nvarchar)(\\(\\s*(\\d{1,5}|max)\\s*\\))?',
+    'varbyte(\\(\\s*\\d{1,7}\\s*\\))?',
+  ].join('|')})$`,
+  'i',
+);
+
+export const ColumnType = z
+  .string()
+  .superRefine((t, ctx) => {
+    if (COLUMN_TYPE_PATTERN.test(t.trim())) return;
+    // `{ type: numeric(12,2) }` is split at the comma by YAML's flow-mapping rules.
+    const split = /^\s*(numeric|decimal)\s*\(\s*\d+\s*$/i.test(t);
+    ctx.addIssue({
+      code: 'custom',
+      message: split
+        ? `'${t}' looks cut at a comma: inside { } quote the type, e.g. type: 'numeric(12,2)'`
+        : `'${t}' is not a supported Redshift column type (e.g. bigint, varchar(64), numeric(12,2), timestamp)`,
+    });
+  })
+  .transform((t) => t.trim().toLowerCase().replace(/\s+/g, ' '));
+
+export const ColumnSpec = z.strictObject({
+  name: Identifier,
+  type: ColumnType,
+  not_null: z.boolean().default(false),
+  description: z.string().max(1024).optional(),
+});
+
+/** `auto | even | all | key(<column>)`. */
+export const DistSpec = z.string().regex(/^(auto|even|all|key\(\s*[A-Za-z_][A-Za-z0-9_]*\s*\))$/i, {
+  message: 'must be auto, even, all or key(<column>)',
+});
+
+const ColumnList = z.array(Identifier).min(1);
+export const SortSpec = z.union(
+  [
+    z.literal('auto'),
+    ColumnList,
+    z.strictObject({ compound: ColumnList }),
+    z.strictObject({ interleaved: ColumnList }),
+  ],
+  { error: 'must be auto, a list of columns, { compound: [...] } or { interleaved: [...] }' },
+);
+
+export const IncrementalSpec = z.strictObject({
+  strategy: z.literal('merge').default('merge'),
+  updated_at: Identifier,
+  lookback: Duration.default('0 minutes'),
+});
+
+export const Grantee = z
+  .string()
+  .regex(
+    /^((role|group):)?[A-Za-z_][A-Za-z0-9_]*$/,
+    'grantees are <user>, role:<role> or group:<group> (letters, digits, _)',
+  );
+
+export const ModelFile = z.strictObject({
+  description: z.string().max(4096).optional(),
+  schema: Identifier.optional(),
+  materialized: Materialization.optional(),
+  group: GroupName.optional(),
+  dist: DistSpec.default('auto'),
+  sort: SortSpec.optional(),
+  unique_key: z
+    .union([Identifier, z.array(Identifier).min(1)], {
+      error: 'must be a column name or a list of column names',
+    })
+    .optional(),
+  incremental: IncrementalSpec.optional(),
+  grants: z.strictObject({ select: z.array(Grantee).min(1) }).optional(),
+  columns: z.array(ColumnSpec).min(1, 'declare at least one column'),
+});
+export type ModelFile = z.infer<typeof ModelFile>;

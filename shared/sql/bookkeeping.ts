@@ -1,0 +1,64 @@
+import { qualified } from './identifiers.js';
+
+/** The schema the orchestrator owns in the warehouse: run log, model state, helper procedures. */
+export const BOOKKEEPING_SCHEMA = 'zeo';
+
+export const bookkeeping = {
+  schema: `"${BOOKKEEPING_SCHEMA}"`,
+  runLog: qualified(BOOKKEEPING_SCHEMA, 'run_log'),
+  modelState: qualified(BOOKKEEPING_SCHEMA, 'model_state'),
+  checkpoint: qualified(BOOKKEEPING_SCHEMA, 'checkpoint'),
+  assertUnique: qualified(BOOKKEEPING_SCHEMA, 'assert_unique'),
+} as const;
+
+/**
+ * Idempotent setup of the bookkeeping schema. Runs before every refresh plan (cheap: IF NOT EXISTS /
+ * OR REPLACE), so a new warehouse or a dropped schema heals itself.
+ *
+ * `assert_unique` exists because Redshift does not enforce uniqueness: it RAISEs inside the build
+ * transaction, which makes the Data API roll the whole batch back and leaves the old table in place.
+ * Its arguments are identifiers the orchestrator validated and quoted itself.
+ */
+export function bookkeepingSetupStatements(): string[] {
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${bookkeeping.schema}`,
+    `CREATE TABLE IF NOT EXISTS ${bookkeeping.runLog} (
+  "run_id" VARCHAR(128) NOT NULL,
+  "model" VARCHAR(256) NOT NULL,
+  "trigger" VARCHAR(64) NOT NULL,
+  "status" VARCHAR(32) NOT NULL,
+  "started_at" TIMESTAMP NOT NULL,
+  "finished_at" TIMESTAMP,
+  "rows_affected" BIGINT,
+  "definition_hash" CHAR(64),
+  "statement_id" VARCHAR(128),
+  "error" VARCHAR(4096)
+) DISTSTYLE EVEN SORTKEY ("started_at")`,
+    `CREATE TABLE IF NOT EXISTS ${bookkeeping.modelState} (
+  "model" VARCHAR(256) NOT NULL,
+  "definition_hash" CHAR(64) NOT NULL,
+  "last_run_id" VARCHAR(128) NOT NULL,
+  "last_success_at" TIMESTAMP NOT NULL,
+  "rows" BIGINT
+) DISTSTYLE ALL`,
+    `CREATE TABLE IF NOT EXISTS ${bookkeeping.checkpoint} (
+  "name" VARCHAR(128) NOT NULL,
+  "value" VARCHAR(4096) NOT NULL,
+  "updated_at" TIMESTAMP NOT NULL
+) DISTSTYLE ALL`,
+    `CREATE OR REPLACE PROCEDURE ${bookkeeping.assertUnique}(p_model VARCHAR(256), p_relation VARCHAR(512), p_key VARCHAR(4096), p_key_text VARCHAR(8192))
+AS $$
+DECLARE
+  v_groups BIGINT;
+  v_sample VARCHAR(8192);
+  v_count BIGINT;
+BEGIN
+  EXECUTE 'SELECT count(*) FROM (SELECT 1 FROM ' || p_relation || ' GROUP BY ' || p_key || ' HAVING count(*) > 1) AS zeo_dups' INTO v_groups;
+  IF v_groups > 0 THEN
+    EXECUTE 'SELECT ' || p_key_text || ', count(*) FROM ' || p_relation || ' GROUP BY ' || p_key || ' HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 1' INTO v_sample, v_count;
+    RAISE EXCEPTION 'zeo: unique_key (%) violated in model %: % duplicated key(s), e.g. (%) appears % times', p_key, p_model, v_groups, v_sample, v_count;
+  END IF;
+END;
+$$ LANGUAGE plpgsql`,
+  ];
+}

@@ -1,0 +1,81 @@
+import type { ManifestModel } from '../project/manifest.js';
+import { bookkeeping } from './bookkeeping.js';
+import { literal, quoteIdent } from './identifiers.js';
+
+/** Pieces of DDL/DML shared by the table, incremental and materialized-view builds. */
+
+export function columnDefinitions(model: ManifestModel): string {
+  return model.columns
+    .map((c) => `  ${quoteIdent(c.name)} ${c.type.toUpperCase()}${c.notNull ? ' NOT NULL' : ''}`)
+    .join(',\n');
+}
+
+/** `DISTSTYLE … [DISTKEY (…)] [COMPOUND|INTERLEAVED SORTKEY (…) | SORTKEY AUTO]`. */
+export function tableAttributes(model: ManifestModel): string {
+  const parts = ['BACKUP YES'];
+  const { dist, sort } = model;
+  if (dist.style === 'key') parts.push(`DISTSTYLE KEY DISTKEY (${quoteIdent(dist.column)})`);
+  else parts.push(`DISTSTYLE ${dist.style.toUpperCase()}`);
+  if (sort?.style === 'auto') parts.push('SORTKEY AUTO');
+  else if (sort)
+    parts.push(`${sort.style.toUpperCase()} SORTKEY (${sort.columns.map(quoteIdent).join(', ')})`);
+  return parts.join(' ');
+}
+
+export function columnList(model: ManifestModel, prefix = ''): string {
+  return model.columns.map((c) => `${prefix}${quoteIdent(c.name)}`).join(', ');
+}
+
+/**
+ * The model's SELECT wrapped so that its output is matched to the declared columns by name (a model
+ * that does not produce a declared column fails loudly instead of shifting values between columns).
+ */
+export function projectedSelect(model: ManifestModel, where?: string): string {
+  return `SELECT ${columnList(model, '"zeo_model".')}\nFROM (\n${model.sql}\n) AS "zeo_model"${where ? `\nWHERE ${where}` : ''}`;
+}
+
+export function grantStatements(model: ManifestModel, relation: string): string[] {
+  return model.grants.map((g) => {
+    const grantee = g.kind === 'user' ? quoteIdent(g.name) : `${g.kind.toUpperCase()} ${quoteIdent(g.name)}`;
+    return `GRANT SELECT ON ${relation} TO ${grantee}`;
+  });
+}
+
+/** CALL to the bookkeeping procedure that RAISEs (and so rolls back the batch) on duplicate keys. */
+export function uniqueCheck(model: ManifestModel, relation: string): string[] {
+  if (model.uniqueKey.length === 0) return [];
+  const key = model.uniqueKey.map(quoteIdent).join(', ');
+  const keyText = model.uniqueKey
+    .map((c) => `COALESCE(CAST(${quoteIdent(c)} AS VARCHAR), 'NULL')`)
+    .join(" || ', ' || ");
+  return [
+    `CALL ${bookkeeping.assertUnique}(${literal(model.name)}, ${literal(relation)}, ${literal(key)}, ${literal(keyText)})`,
+  ];
+}
+
+/** Who started a build and when; every value is validated by the caller's schema before it gets here. */
+export interface RunContext {
+  runId: string;
+  trigger: string;
+  /** ISO-8601 UTC timestamp of the submission. */
+  startedAt: string;
+}
+
+/**
+ * The success records, written inside the build transaction: a build is recorded if and only if it
+ * committed. Failures are recorded by a separate step, since their transaction rolled back.
+ */
+export function successRecords(model: ManifestModel, run: RunContext, rowsFrom: string): string[] {
+  const started = `CAST(${literal(run.startedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`;
+  return [
+    `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "rows_affected", "definition_hash")
+SELECT ${literal(run.runId)}, ${literal(model.name)}, ${literal(run.trigger)}, 'success', ${started}, GETDATE(), COUNT(*), ${literal(model.definitionHash)} FROM ${rowsFrom}`,
+    `DELETE FROM ${bookkeeping.modelState} WHERE "model" = ${literal(model.name)}`,
+    `INSERT INTO ${bookkeeping.modelState} ("model", "definition_hash", "last_run_id", "last_success_at", "rows")
+SELECT ${literal(model.name)}, ${literal(model.definitionHash)}, ${literal(run.runId)}, GETDATE(), COUNT(*) FROM ${qualifiedModel(model)}`,
+  ];
+}
+
+export function qualifiedModel(model: ManifestModel, suffix = ''): string {
+  return `${quoteIdent(model.schema)}.${quoteIdent(model.name + suffix)}`;
+}

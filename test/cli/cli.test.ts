@@ -1,0 +1,107 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const exec = promisify(execFile);
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function zeo(...args: string[]): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await exec('node', ['bin/zeo.js', ...args], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+const SHOP = ['-p', 'examples/shop/curated'];
+
+describe('CLI: zeo', () => {
+  it('validate passes on the example with a one-line summary', async () => {
+    const result = await zeo('validate', ...SHOP);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(
+      '✓ shop-reporting: 11 models, 6 sources, 4 levels, groups: hourly, nightly',
+    );
+  });
+
+  it('validate lists every problem of a broken project and exits 1', async () => {
+    const result = await zeo('validate', '-p', 'test/fixtures/projects/broken');
+    expect(result.code).toBe(1);
+    const expected = [
+      /project\.yml:1: name: lower-case letters/,
+      /project\.yml:2: warehouse: set exactly one of workgroupName and clusterIdentifier/,
+      /project\.yml:5: landing\.integrationArn: must be an ARN/,
+      /project\.yml:9: groups\.hourly\.schedule: '61' is out of range for minutes/,
+      /orders_by_day\.sql:3: \{\{ ref\('customers'\) \}\}: unknown model 'customers'/,
+      /orders_by_day\.yml:6: columns\[1\]\.nullable: unknown key/,
+      /orders_by_day\.yml:1: group: unknown group 'daily'/,
+      /orders_by_day\.yml:2: dist: dist key column 'day' is not among the declared columns/,
+      /orders_by_day\.yml:3: sort\.interleaved: an interleaved sort key has at most 8 columns/,
+    ];
+    for (const pattern of expected) expect(result.stderr).toMatch(pattern);
+    expect(result.stderr).toMatch(/✗ \d+ problem\(s\)/);
+  });
+
+  it('validate explains a missing project folder', async () => {
+    const result = await zeo('validate', '-p', 'no/such/folder');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no/such/folder: project folder not found');
+  });
+
+  it('plan --select source:public.orders+ lists exactly the downstream models', async () => {
+    const result = await zeo('plan', ...SHOP, '--select', 'source:public.orders+', '--json');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      levels: [
+        ['fct_orders'],
+        ['customer_lifetime_value', 'daily_revenue', 'fct_shipments'],
+        ['region_kpis'],
+      ],
+      modelCount: 5,
+    });
+  });
+
+  it('plan prints levels for people and rejects a bad selector with a hint', async () => {
+    const human = await zeo('plan', ...SHOP, '--group', 'nightly');
+    expect(human.stdout).toContain('level 0:');
+    expect(human.stdout).toContain('dim_customers (table, reporting, group nightly)');
+    const bad = await zeo('plan', ...SHOP, '--select', 'nope+');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("error: unknown model 'nope' in selector 'nope+'");
+    expect(bad.stderr).toContain('hint:');
+    expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('sql shows the DDL with DISTKEY/SORTKEY/NOT NULL, the uniqueness check and the rename swap', async () => {
+    const result = await zeo('sql', 'fct_orders', ...SHOP);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      'DISTSTYLE KEY DISTKEY ("customer_id") COMPOUND SORTKEY ("order_date", "customer_id")',
+    );
+    expect(result.stdout).toContain('"order_id" BIGINT NOT NULL');
+    expect(result.stdout).toContain('CALL "zeo"."assert_unique"(\'fct_orders\'');
+    expect(result.stdout).toContain('ALTER TABLE "reporting"."fct_orders__zeo_new" RENAME TO "fct_orders"');
+    const unknown = await zeo('sql', 'nope', ...SHOP);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown model 'nope'");
+  });
+
+  it('compile --out writes the manifest', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'zeo-')), 'manifest.json');
+    const result = await zeo('compile', ...SHOP, '--out', out);
+    expect(result.code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync('test/fixtures/golden/shop-manifest.json', 'utf8'));
+  });
+});

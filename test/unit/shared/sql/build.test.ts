@@ -1,0 +1,94 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { StatementTooLargeError } from '../../../../shared/errors.js';
+import { compileProject } from '../../../../shared/project/compile.js';
+import type { ManifestModel } from '../../../../shared/project/manifest.js';
+import { bookkeepingSetupStatements } from '../../../../shared/sql/bookkeeping.js';
+import { buildBatch, chooseBuildMode } from '../../../../shared/sql/build.js';
+import { shopSources } from '../../../helpers/project.js';
+
+const RUN = { runId: 'run-0001', trigger: 'schedule', startedAt: '2026-03-01T10:00:00.000Z' };
+const manifest = compileProject(shopSources());
+const model = (name: string): ManifestModel => {
+  const found = manifest.models.find((m) => m.name === name);
+  if (!found) throw new Error(name);
+  return found;
+};
+
+function golden(name: string, sqls: string[]): void {
+  const path = `test/fixtures/golden/sql/${name}.sql`;
+  const text = `${sqls.map((s) => `${s};`).join('\n\n')}\n`;
+  if (process.env.UPDATE_GOLDEN) writeFileSync(path, text);
+  expect(text).toBe(readFileSync(path, 'utf8'));
+}
+
+describe('SQL generation: golden statements', () => {
+  it('table: fresh table with contract and physical design, uniqueness check, rename swap', () => {
+    const batch = buildBatch(model('fct_orders'), 'full', RUN);
+    golden('fct_orders.full', batch.sqls);
+    expect(batch.statementName).toBe('zeo:run-0001:fct_orders');
+  });
+
+  it('table with an interleaved sort key and even distribution', () => {
+    golden('fct_shipments.full', buildBatch(model('fct_shipments'), 'full', RUN).sqls);
+  });
+
+  it('incremental: merge of the changed window', () => {
+    golden('daily_revenue.merge', buildBatch(model('daily_revenue'), 'merge', RUN).sqls);
+  });
+
+  it('materialized view: create and refresh', () => {
+    golden(
+      'mv_payment_methods.create_view',
+      buildBatch(model('mv_payment_methods'), 'create_view', RUN).sqls,
+    );
+    golden(
+      'mv_payment_methods.refresh_view',
+      buildBatch(model('mv_payment_methods'), 'refresh_view', RUN).sqls,
+    );
+  });
+
+  it('bookkeeping setup', () => {
+    golden('bookkeeping.setup', bookkeepingSetupStatements());
+  });
+});
+
+describe('SQL generation: rules', () => {
+  it('never commits implicitly inside a build batch', () => {
+    for (const m of manifest.models) {
+      for (const mode of ['full', 'merge', 'create_view', 'refresh_view'] as const) {
+        if (mode === 'merge' && m.materialized !== 'incremental') continue;
+        for (const sql of buildBatch(m, mode, RUN).sqls) {
+          expect(sql).not.toMatch(
+            /\bTRUNCATE\b|\bAPPEND\s+FROM\b|\bCREATE\s+DATABASE\b|\bCOMMIT\b|\bBEGIN\b/i,
+          );
+        }
+      }
+    }
+  });
+
+  it('chooses the build mode from the target state', () => {
+    const inc = model('daily_revenue');
+    const mv = model('mv_payment_methods');
+    expect(chooseBuildMode(inc, { exists: false }, false)).toBe('full');
+    expect(chooseBuildMode(inc, { exists: true, definitionHash: inc.definitionHash }, false)).toBe('merge');
+    expect(chooseBuildMode(inc, { exists: true, definitionHash: inc.definitionHash }, true)).toBe('full');
+    expect(chooseBuildMode(inc, { exists: true, definitionHash: 'changed' }, false)).toBe('full');
+    expect(chooseBuildMode(mv, { exists: true, definitionHash: mv.definitionHash }, false)).toBe(
+      'refresh_view',
+    );
+    expect(chooseBuildMode(mv, { exists: true, definitionHash: 'old' }, false)).toBe('create_view');
+    expect(chooseBuildMode(model('fct_orders'), { exists: true, definitionHash: 'x' }, false)).toBe('full');
+  });
+
+  it('refuses run values that could escape a literal', () => {
+    expect(() =>
+      buildBatch(model('fct_orders'), 'full', { ...RUN, runId: "x\\'; drop table y; --" }),
+    ).toThrow(/backslash or control character/);
+  });
+
+  it('refuses a statement over the Data API limit', () => {
+    const huge = { ...model('dim_products'), sql: `select 1 ${' '.repeat(100_001)}` };
+    expect(() => buildBatch(huge, 'full', RUN)).toThrow(StatementTooLargeError);
+  });
+});
