@@ -66,3 +66,50 @@ export class InvalidIdentifierError extends Error {
 export class StatementTooLargeError extends Error {
   override name = 'StatementTooLargeError';
 }
+
+// ---- Runtime failures of the Lambda steps (names are ASL Retry/Catch vocabulary) ----
+
+/** The Data API refused work for now (ThrottlingException, ActiveStatementsExceededException): retry later. */
+export class DataApiThrottledError extends Error {
+  override name = 'DataApiThrottledError';
+}
+
+/** A short bookkeeping/metadata statement did not finish within the synchronous wait: retry the step. */
+export class StatementStillRunningError extends Error {
+  override name = 'StatementStillRunningError';
+}
+
+/** A warehouse statement the orchestrator itself issued (not a model build) failed. */
+export class WarehouseStatementError extends Error {
+  override name = 'WarehouseStatementError';
+}
+
+/** A model build was polled more often than its bound allows; it is cancelled and recorded as failed. */
+export class BuildTimeoutError extends Error {
+  override name = 'BuildTimeoutError';
+}
+
+/** Source tables did not return to Synced within recovery.resyncTimeoutMinutes. */
+export class ResyncTimeoutError extends Error {
+  override name = 'ResyncTimeoutError';
+}
+
+/** The integration is busy (IntegrationConflictOperationFault / InvalidIntegrationStateFault): retry later. */
+export class IntegrationBusyError extends Error {
+  override name = 'IntegrationBusyError';
+}
+
+/** A recreated integration did not become active (or its tables Synced) within the configured time. */
+export class IntegrationTimeoutError extends Error {
+  override name = 'IntegrationTimeoutError';
+}
+
+/** A guardrail refused to delete/recreate the integration (not ours, disabled, breaker, config error). */
+export class RecoveryBlockedError extends Error {
+  override name = 'RecoveryBlockedError';
+}
+
+/** One or more curated models failed in a refresh (raised by the state machine's Fail state). */
+export class CuratedRefreshFailedError extends Error {
+  override name = 'CuratedRefreshFailedError';
+}

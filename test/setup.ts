@@ -14,3 +14,15 @@ if (typeof Promise.withResolvers !== 'function') {
     },
   });
 }
+
+// Every AWS SDK v3 client warns once about Node 20 support ending in 2027; the CI machines run Node 20.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const text = typeof warning === 'string' ? warning : warning.message;
+  if (
+    text.includes('NodeVersionSupportWarning') ||
+    (typeof warning !== 'string' && warning.name === 'NodeVersionSupportWarning')
+  )
+    return;
+  (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { indexManifest, planRefresh } from '../../shared/graph/plan.js';
 import { serializeManifest } from '../../shared/project/compile.js';
@@ -45,6 +46,7 @@ export function registerProjectCommands(program: Command): void {
     .action((opts: ProjectOptions & { out?: string }) => {
       const text = serializeManifest(loadProject(opts.project));
       if (opts.out) {
+        mkdirSync(dirname(opts.out), { recursive: true });
         writeFileSync(opts.out, text);
         console.error(`wrote ${opts.out} (${Buffer.byteLength(text)} bytes)`);
       } else {

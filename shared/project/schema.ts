@@ -95,6 +95,18 @@ export const LandingConfig = z.strictObject({
   database: Identifier,
   integrationArn: IntegrationArn,
   sourceDatabase: Identifier,
+  /** The Aurora cluster and Redshift namespace of the integration: scope the recovery's IAM to them. */
+  sourceArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[a-z][a-z0-9-]*$/, 'must be an Aurora cluster ARN')
+    .optional(),
+  targetArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:redshift(-serverless)?:[a-z0-9-]+:\d{12}:namespace[:/][A-Za-z0-9-]+$/,
+      'must be a Redshift namespace ARN',
+    )
+    .optional(),
   settings: LandingSettings.default({}),
   /** The replicated tables models may read, by schema: `{ public: [orders, customers] }`. */
   tables: z.record(Identifier, z.array(Identifier).min(1)),

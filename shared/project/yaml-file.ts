@@ -1,6 +1,7 @@
 import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { ValidationIssue } from '../errors.js';
+import { fieldPath } from './field-path.js';
 
 /** A parsed YAML file that can tell the line of any field, so that errors point at it. */
 export interface YamlFile {
@@ -42,12 +43,6 @@ export function parseYamlFile(file: string, text: string): { yaml?: YamlFile; is
     };
   }
   return { yaml: { file, value, lineOf }, issues: [] };
-}
-
-export function fieldPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
 }
 
 /** Validates a parsed YAML file against a schema, turning every zod issue into a located issue. */

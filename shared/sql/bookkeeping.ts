@@ -8,6 +8,7 @@ export const bookkeeping = {
   runLog: qualified(BOOKKEEPING_SCHEMA, 'run_log'),
   modelState: qualified(BOOKKEEPING_SCHEMA, 'model_state'),
   checkpoint: qualified(BOOKKEEPING_SCHEMA, 'checkpoint'),
+  reconcileLog: qualified(BOOKKEEPING_SCHEMA, 'reconcile_log'),
   assertUnique: qualified(BOOKKEEPING_SCHEMA, 'assert_unique'),
 } as const;
 
@@ -46,6 +47,13 @@ export function bookkeepingSetupStatements(): string[] {
   "value" VARCHAR(4096) NOT NULL,
   "updated_at" TIMESTAMP NOT NULL
 ) DISTSTYLE ALL`,
+    `CREATE TABLE IF NOT EXISTS ${bookkeeping.reconcileLog} (
+  "decided_at" TIMESTAMP NOT NULL,
+  "trigger" VARCHAR(64) NOT NULL,
+  "route" VARCHAR(32) NOT NULL,
+  "child_execution" VARCHAR(80),
+  "note" VARCHAR(4096)
+) DISTSTYLE EVEN SORTKEY ("decided_at")`,
     `CREATE OR REPLACE PROCEDURE ${bookkeeping.assertUnique}(p_model VARCHAR(256), p_relation VARCHAR(512), p_key VARCHAR(4096), p_key_text VARCHAR(8192))
 AS $$
 DECLARE

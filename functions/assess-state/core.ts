@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { IndexedManifest } from '../../shared/graph/plan.js';
+import { EVENT_ID_PATTERN } from '../../shared/integration/classify.js';
+import { isManaged, resolveManagedIntegration } from '../../shared/integration/managed.js';
+import type { IntegrationsPort } from '../../shared/integration/rds.js';
+import { parseTableStates, SYNCED, tableStatesSql } from '../../shared/refresh/landing-state.js';
+import {
+  normalizeTimestamp,
+  parseResyncStarts,
+  resyncStartsSql,
+} from '../../shared/refresh/state-changes.js';
+import { bookkeeping, bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
+import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
+
+export const AssessStateEvent = z.strictObject({
+  event: z.unknown(),
+  executionName: z.string().min(1).max(80),
+});
+
+export const INTEGRATION_DETAIL_TYPES = [
+  'Redshift Integration Monitoring',
+  'Redshift Integration Configuration',
+  'Redshift Integration Operation',
+] as const;
+
+/** The fields of an aws.redshift integration event the orchestrator relies on (detail is undocumented). */
+const IntegrationEvent = z.object({
+  id: z.string().min(1).max(128),
+  source: z.literal('aws.redshift'),
+  'detail-type': z.enum(INTEGRATION_DETAIL_TYPES),
+  resources: z.array(z.string()).default([]),
+  time: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()).default({}),
+});
+
+const WatchdogEvent = z.object({ trigger: z.literal('watchdog') });
+
+export type Route = 'integration-recovery' | 'resync-recovery' | 'none' | 'ignore';
+
+export interface Assessment {
+  route: Route;
+  trigger: 'event' | 'watchdog' | 'manual';
+  note: string;
+  eventId: string | null;
+  childName: string | null;
+  childInput: Record<string, unknown> | null;
+  /** New high-water mark of SYS_INTEGRATION_TABLE_STATE_CHANGE, or null to keep the old one. */
+  checkpoint: string | null;
+}
+
+export const CHECKPOINT_NAME = 'reconcile:state-change';
+/** How far back a first run (no checkpoint yet) looks for resyncs. */
+const FIRST_LOOKBACK_MS = 24 * 3600_000;
+
+const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function ignore(note: string, trigger: Assessment['trigger'], eventId: string | null = null): Assessment {
+  return { route: 'ignore', trigger, note, eventId, childName: null, childInput: null, checkpoint: null };
+}
+
+/**
+ * Decides what to do about an integration event or a watchdog tick by re-reading the real state —
+ * events are hints (best-effort, reorderable, duplicable), the RDS and Redshift views are the truth.
+ * Child executions get deterministic names so the same situation started twice converges to one run.
+ */
+export async function assessState(
+  input: z.infer<typeof AssessStateEvent>,
+  deps: { index: IndexedManifest; warehouse: WarehousePort; integrations: IntegrationsPort; now: () => Date },
+): Promise<Assessment> {
+  const { project } = deps.index.manifest;
+  const now = deps.now();
+  let trigger: Assessment['trigger'] = 'manual';
+  let eventId: string | null = null;
+  let eventTime: string | undefined;
+  const raw = input.event;
+  const isEmpty =
+    raw === null || raw === undefined || (typeof raw === 'object' && Object.keys(raw).length === 0);
+  if (WatchdogEvent.safeParse(raw).success) {
+    trigger = 'watchdog';
+  } else if (!isEmpty) {
+    const parsed = IntegrationEvent.safeParse(raw);
+    if (!parsed.success) {
+      const problem = parsed.error.issues[0];
+      return ignore(
+        `malformed or unexpected event (${problem?.path.join('.') || 'root'}: ${problem?.message ?? 'invalid'}); ignored`,
+        'event',
+      );
+    }
+    trigger = 'event';
+    eventTime = parsed.data.time;
+    eventId = EVENT_ID_PATTERN.exec(JSON.stringify(parsed.data.detail))?.[0] ?? null;
+    const arns = parsed.data.resources.filter((r) => r.includes(':integration:'));
+    if (arns.length > 0) {
+      const integrationNow = await resolveManagedIntegration(
+        deps.integrations,
+        project.landing.integrationArn,
+      );
+      const ours = arns.some(
+        (a) =>
+          a === project.landing.integrationArn ||
+          (integrationNow &&
+            a === integrationNow.arn &&
+            isManaged(integrationNow, project.landing.integrationArn)),
+      );
+      if (!ours)
+        return ignore(
+          `event ${parsed.data.id} is about another integration (${arns.join(', ')}); ignored`,
+          trigger,
+          eventId,
+        );
+    }
+  }
+
+  const integration = await resolveManagedIntegration(deps.integrations, project.landing.integrationArn);
+  if (!integration)
+    return {
+      ...ignore('the managed integration does not exist; nothing to reconcile', trigger, eventId),
+      route: 'none',
+    };
+  if (eventTime && integration.createTime && Date.parse(eventTime) < Date.parse(integration.createTime)) {
+    return ignore(
+      `stale event from ${eventTime}, before the current integration was created (${integration.createTime}); ignored`,
+      trigger,
+      eventId,
+    );
+  }
+  if (integration.status === 'failed' || integration.status === 'needs_attention') {
+    return {
+      route: 'integration-recovery',
+      trigger,
+      note: `integration ${integration.id} is ${integration.status}${eventId ? ` (${eventId})` : ''}`,
+      eventId,
+      childName: `recover-${integration.id}`.slice(0, 80),
+      childInput: {
+        integrationArn: integration.arn,
+        reason: { status: integration.status, ...(eventId ? { eventId } : {}) },
+      },
+      checkpoint: null,
+    };
+  }
+
+  await deps.warehouse.run(bookkeepingSetupStatements(), {
+    statementName: `zeo:${input.executionName}:setup`,
+  });
+  const checkpointRows = await deps.warehouse.query(
+    `SELECT "value" FROM ${bookkeeping.checkpoint} WHERE "name" = '${CHECKPOINT_NAME}'`,
+    { statementName: `zeo:${input.executionName}:checkpoint` },
+  );
+  const since =
+    normalizeTimestamp(checkpointRows[0]?.value) ??
+    (normalizeTimestamp(new Date(now.getTime() - FIRST_LOOKBACK_MS).toISOString()) as string);
+  const landingDb = project.landing.database;
+  const states = parseTableStates(
+    await deps.warehouse.query(tableStatesSql(landingDb), {
+      statementName: `zeo:${input.executionName}:states`,
+    }),
+  );
+  const { starts, latest } = parseResyncStarts(
+    await deps.warehouse.query(resyncStartsSql(landingDb, since), {
+      statementName: `zeo:${input.executionName}:changes`,
+    }),
+  );
+  const projectTables = new Set(
+    Object.entries(project.landing.tables).flatMap(([s, ts]) => ts.map((t) => `${s}.${t}`)),
+  );
+  const resyncing = [...projectTables].filter((t) => {
+    const s = states.get(t)?.state;
+    return s !== undefined && s !== SYNCED && s !== 'Deleted' && s !== 'DroppedSource';
+  });
+  const resynced = starts.map((s) => s.table).filter((t) => projectTables.has(t));
+  const tables = [...new Set([...resyncing, ...resynced])].sort();
+  if (tables.length === 0) {
+    return {
+      route: 'none',
+      trigger,
+      note: `integration ${integration.status}; all ${projectTables.size} project tables Synced, no resync since ${since}`,
+      eventId,
+      childName: null,
+      childInput: null,
+      checkpoint: latest,
+    };
+  }
+  // One resync episode per table: identified by when it started (or by the state's last update).
+  const episode = tables
+    .map(
+      (t) =>
+        `${t}@${
+          starts
+            .filter((s) => s.table === t)
+            .map((s) => s.recordTime)
+            .sort()[0] ??
+          states.get(t)?.lastUpdated ??
+          'current'
+        }`,
+    )
+    .join(',');
+  return {
+    route: 'resync-recovery',
+    trigger,
+    note: `tables resyncing or resynced: ${tables.join(', ')}`,
+    eventId,
+    childName: `resync-${hash(episode).slice(0, 40)}`,
+    childInput: { tables, requestRefresh: true, trigger: 'reconcile' },
+    checkpoint: latest,
+  };
+}

@@ -1,0 +1,15 @@
+import { clock } from '../../shared/runtime/clock.js';
+import { integrationsFor, warehouseFor } from '../../shared/runtime/deps.js';
+import { runtimeManifest } from '../../shared/runtime/manifest.js';
+import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { AssessStateEvent, assessState } from './core.js';
+
+export const handler = taskHandler(AssessStateEvent, (event) => {
+  const index = runtimeManifest();
+  return assessState(event, {
+    index,
+    warehouse: warehouseFor(index),
+    integrations: integrationsFor(),
+    now: clock.now,
+  });
+});

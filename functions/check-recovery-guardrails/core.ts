@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import type { IndexedManifest } from '../../shared/graph/plan.js';
+import { classifyEventId } from '../../shared/integration/classify.js';
+import {
+  isManaged,
+  recreationsWithin24h,
+  resolveManagedIntegration,
+  snapshotForRecreate,
+} from '../../shared/integration/managed.js';
+import type { IntegrationInfo, IntegrationSnapshot, IntegrationsPort } from '../../shared/integration/rds.js';
+import { IntegrationArn } from '../../shared/project/schema.js';
+import { parseInput } from '../../shared/runtime/parse-input.js';
+import type { Watch } from '../check-table-states/core.js';
+
+/** The console / CLI input of the integration-recovery state machine. */
+export const IntegrationRecoveryInput = z.strictObject({
+  integrationArn: IntegrationArn,
+  reason: z
+    .strictObject({
+      eventId: z
+        .string()
+        .regex(/^REDSHIFT-INTEGRATION-EVENT-\d{4}$/, 'must be a REDSHIFT-INTEGRATION-EVENT-nnnn id')
+        .optional(),
+      detailType: z.string().max(128).optional(),
+      status: z.string().max(32).optional(),
+      message: z.string().max(1000).optional(),
+    })
+    .default({}),
+  dryRun: z.boolean().default(false),
+});
+
+export const CheckGuardrailsEvent = z.strictObject({ input: z.unknown() });
+
+export interface GuardrailDecision {
+  allowed: boolean;
+  dryRun: boolean;
+  reason: string;
+  integrationArn: string;
+  integrationId: string | null;
+  snapshot: IntegrationSnapshot | null;
+  watch: Watch | null;
+  deadline: string;
+  /** What the recovery will do (or would do, for a dry run), step by step. */
+  plan: string[];
+}
+
+/** Statuses the RDS API reports for an integration that replication cannot continue from. */
+const BROKEN = new Set(['failed', 'needs_attention']);
+
+function failureClass(integration: IntegrationInfo, eventId: string | undefined) {
+  const fromEvent = classifyEventId(eventId);
+  const fromErrors = integration.errors.map((e) => classifyEventId(e.code)).find((c) => c !== undefined);
+  if (fromEvent === 'notify' || fromErrors === 'notify') return 'notify';
+  if (fromEvent === 'recreate' || fromErrors === 'recreate') return 'recreate';
+  // A plain `failed` status is documented as "unrecoverable … delete and recreate".
+  return integration.status === 'failed' ? 'recreate' : 'unknown';
+}
+
+/**
+ * Every reason not to delete an integration, checked before anything is touched: it must be the one
+ * this project manages, recreation must be enabled, the failure must be one recreation fixes, and the
+ * circuit breaker must allow another recreation in 24 hours.
+ */
+export async function checkRecoveryGuardrails(
+  event: z.infer<typeof CheckGuardrailsEvent>,
+  deps: { index: IndexedManifest; integrations: IntegrationsPort; now: () => Date },
+): Promise<GuardrailDecision> {
+  const input = parseInput(IntegrationRecoveryInput, event.input ?? {});
+  const now = deps.now();
+  const { project } = deps.index.manifest;
+  const configured = project.landing.integrationArn;
+  const minutes = project.recovery.initialLoadTimeoutMinutes + 60;
+  const deadline = new Date(now.getTime() + minutes * 60_000).toISOString();
+  const blocked = (reason: string, integration?: IntegrationInfo): GuardrailDecision => ({
+    allowed: false,
+    dryRun: input.dryRun,
+    reason,
+    integrationArn: integration?.arn ?? input.integrationArn,
+    integrationId: integration?.id ?? null,
+    snapshot: null,
+    watch: null,
+    deadline,
+    plan: [],
+  });
+
+  const integration = await resolveManagedIntegration(deps.integrations, configured);
+  if (
+    input.integrationArn !== configured &&
+    !(integration && integration.arn === input.integrationArn && isManaged(integration, configured))
+  ) {
+    return blocked(
+      `integration ${input.integrationArn} is not managed by project ${project.name} (it manages ${configured})`,
+    );
+  }
+  if (!integration)
+    return blocked(
+      `integration ${input.integrationArn} does not exist; there is no configuration to recreate it from`,
+    );
+  if (!project.recovery.recreateIntegration) {
+    return blocked('recovery.recreateIntegration is false: this project only notifies', integration);
+  }
+  if (!BROKEN.has(integration.status)) {
+    return blocked(`integration is ${integration.status}, not failed: nothing to recover`, integration);
+  }
+  const cls = failureClass(integration, input.reason.eventId);
+  if (cls !== 'recreate') {
+    const what =
+      input.reason.eventId ?? integration.errors.map((e) => e.code).join(', ') ?? integration.status;
+    return blocked(
+      cls === 'notify'
+        ? `${what} needs a human fix first (configuration, permissions or cluster state); recreating would fail again`
+        : `integration is ${integration.status} without a failure that recreation is known to fix (${what || 'no error code'})`,
+      integration,
+    );
+  }
+  const recent = recreationsWithin24h(integration.snapshot, now);
+  if (recent >= project.recovery.maxRecreatesPer24h) {
+    return blocked(
+      `circuit breaker: ${recent} recreation(s) in the last 24 hours (recovery.maxRecreatesPer24h = ${project.recovery.maxRecreatesPer24h})`,
+      integration,
+    );
+  }
+  const tables =
+    deps.index.manifest.sources.length > 0
+      ? deps.index.manifest.sources
+      : Object.entries(project.landing.tables).flatMap(([s, ts]) => ts.map((t) => `${s}.${t}`));
+  const snapshot = snapshotForRecreate(integration.snapshot, configured, now);
+  return {
+    allowed: true,
+    dryRun: input.dryRun,
+    reason: `integration ${integration.status}${input.reason.eventId ? ` (${input.reason.eventId})` : ''}: recreating`,
+    integrationArn: integration.arn,
+    integrationId: integration.id,
+    snapshot,
+    watch: { tables: [...tables].sort(), requestRefresh: false, trigger: 'integration-recovery', deadline },
+    deadline,
+    plan: [
+      `delete integration ${integration.arn} (${integration.snapshot.integrationName})`,
+      `create integration ${snapshot.integrationName}: ${snapshot.sourceArn} -> ${snapshot.targetArn}${snapshot.kmsKeyId ? ` with KMS key ${snapshot.kmsKeyId}` : ''}${snapshot.dataFilter ? `, filter ${snapshot.dataFilter}` : ''}`,
+      `drop and re-create database ${project.landing.database} FROM INTEGRATION <new id> DATABASE ${project.landing.sourceDatabase}, then re-apply its settings`,
+      `wait until ${tables.length} landing table(s) are Synced (deadline ${deadline})`,
+      'full curated refresh of every model',
+    ],
+  };
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { InvalidInputError } from '../../shared/errors.js';
+import type { IndexedManifest } from '../../shared/graph/plan.js';
+import { parseTableStates, SYNCED, tableStatesSql } from '../../shared/refresh/landing-state.js';
+import { IsoTimestamp, SourceTable, Trigger } from '../../shared/runtime/inputs.js';
+import { parseInput } from '../../shared/runtime/parse-input.js';
+import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
+
+/** The console / CLI input of the resync-recovery state machine. */
+export const ResyncRecoveryInput = z.strictObject({
+  tables: z.array(SourceTable).min(1).max(500),
+  requestRefresh: z.boolean().default(false),
+  trigger: Trigger.default('manual'),
+});
+
+/** What a waiting loop carries between checks. */
+export const Watch = z.strictObject({
+  tables: z.array(SourceTable).min(1),
+  requestRefresh: z.boolean(),
+  trigger: Trigger,
+  deadline: IsoTimestamp,
+});
+export type Watch = z.infer<typeof Watch>;
+
+export const CheckTableStatesEvent = z.union([
+  z.strictObject({ input: z.unknown() }),
+  z.strictObject({ watch: Watch }),
+]);
+
+export interface TableStatesCheck {
+  watch: Watch;
+  allSynced: boolean;
+  timedOut: boolean;
+  /** True only on the first check, when asked to and some tables are Failed (not merely resyncing). */
+  refreshNeeded: boolean;
+  failedTables: string[];
+  notSynced: { table: string; state: string; reason: string }[];
+  /** `source:s.t+,…` for the tables models read, or null when no model reads them. */
+  downstreamSelect: string | null;
+}
+
+function startWatch(input: unknown, index: IndexedManifest, now: Date): Watch {
+  const parsed = parseInput(ResyncRecoveryInput, input);
+  const known = new Set(
+    Object.entries(index.manifest.project.landing.tables).flatMap(([schema, tables]) =>
+      tables.map((t) => `${schema}.${t}`),
+    ),
+  );
+  const unknown = parsed.tables.flatMap((t, i) => (known.has(t) ? [] : [{ t, i }]));
+  if (unknown.length > 0) {
+    throw new InvalidInputError(
+      unknown.map(({ t, i }) => ({
+        file: 'input',
+        field: `tables[${i}]`,
+        message: `'${t}' is not a landing table of this project (project.yml landing.tables)`,
+      })),
+    );
+  }
+  const minutes = index.manifest.project.recovery.resyncTimeoutMinutes;
+  return {
+    tables: [...new Set(parsed.tables)].sort(),
+    requestRefresh: parsed.requestRefresh,
+    trigger: parsed.trigger,
+    deadline: new Date(now.getTime() + minutes * 60_000).toISOString(),
+  };
+}
+
+/** One look at the replication state of the watched tables (one query), for the Wait-state loops. */
+export async function checkTableStates(
+  event: z.infer<typeof CheckTableStatesEvent>,
+  deps: { index: IndexedManifest; warehouse: WarehousePort; now: () => Date },
+): Promise<TableStatesCheck> {
+  const now = deps.now();
+  const first = 'input' in event;
+  const watch = first ? startWatch(event.input, deps.index, now) : event.watch;
+  const states = parseTableStates(
+    await deps.warehouse.query(tableStatesSql(deps.index.manifest.project.landing.database), {
+      statementName: `zeo:table-states:${watch.trigger}`,
+    }),
+  );
+  const notSynced = watch.tables.flatMap((table) => {
+    const s = states.get(table);
+    if (s?.state === SYNCED) return [];
+    return [{ table, state: s?.state ?? 'Missing', reason: s?.reason ?? 'no replication state' }];
+  });
+  const failedTables = notSynced.filter((n) => n.state === 'Failed').map((n) => n.table);
+  const used = new Set(deps.index.manifest.sources);
+  const downstream = watch.tables.filter((t) => used.has(t));
+  return {
+    watch,
+    allSynced: notSynced.length === 0,
+    timedOut: notSynced.length > 0 && now.getTime() >= Date.parse(watch.deadline),
+    refreshNeeded: first && watch.requestRefresh && failedTables.length > 0,
+    failedTables,
+    notSynced,
+    downstreamSelect: downstream.length > 0 ? downstream.map((t) => `source:${t}+`).join(',') : null,
+  };
+}

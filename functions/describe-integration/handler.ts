@@ -1,0 +1,8 @@
+import { clock } from '../../shared/runtime/clock.js';
+import { integrationsFor } from '../../shared/runtime/deps.js';
+import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { DescribeIntegrationEvent, describeIntegration } from './core.js';
+
+export const handler = taskHandler(DescribeIntegrationEvent, (event) =>
+  describeIntegration(event, { integrations: integrationsFor(), now: clock.now }),
+);

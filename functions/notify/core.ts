@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { DETAIL_TYPES, type Notifier } from '../../shared/notify/notifier.js';
+
+export const NotifyEvent = z.strictObject({
+  detailType: z.enum(DETAIL_TYPES),
+  severity: z.enum(['info', 'warning', 'error']),
+  subject: z.string().min(1).max(1000),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+/** Announces a state machine outcome (recovery blocked, resync timed out, integration recreated…). */
+export async function notify(
+  event: z.infer<typeof NotifyEvent>,
+  deps: { notifier: Pick<Notifier, 'notify'> },
+) {
+  await deps.notifier.notify([event]);
+  return { notified: event.detailType };
+}

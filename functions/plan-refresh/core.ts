@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { InvalidInputError, SelectorError } from '../../shared/errors.js';
+import { topologicalLevels } from '../../shared/graph/dag.js';
+import { type IndexedManifest, selectForRequest } from '../../shared/graph/plan.js';
+import { GroupName } from '../../shared/project/schema.js';
+import { deferredModels } from '../../shared/refresh/gating.js';
+import { parseTableStates, tableStatesSql } from '../../shared/refresh/landing-state.js';
+import { insertOutcomesSql } from '../../shared/refresh/run-log.js';
+import { IsoTimestamp, RunId, Trigger } from '../../shared/runtime/inputs.js';
+import { parseInput } from '../../shared/runtime/parse-input.js';
+import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
+import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
+
+/** The console / CLI / schedule input of the curated-refresh state machine. */
+export const CuratedRefreshInput = z.strictObject({
+  select: z.string().min(1).max(4000).optional(),
+  group: GroupName.optional(),
+  fullRefresh: z.boolean().default(false),
+  trigger: Trigger.default('manual'),
+});
+export type CuratedRefreshInput = z.infer<typeof CuratedRefreshInput>;
+
+export const PlanRefreshEvent = z.strictObject({
+  input: z.unknown(),
+  executionName: z.string().min(1).max(80),
+  startTime: z.string().min(1),
+});
+
+/** Models a child execution builds at most; keeps each child far below 25,000 history events. */
+export const CHUNK_SIZE = 100;
+
+/** What every later step of a refresh needs to know about it; carried in the state as `refresh`. */
+export const RefreshContext = z.strictObject({
+  runId: RunId,
+  trigger: Trigger,
+  startedAt: IsoTimestamp,
+  fullRefresh: z.boolean(),
+  select: z.string().max(4000).optional(),
+  group: GroupName.optional(),
+  maxConcurrency: z.number().int().min(1).max(40),
+});
+export type RefreshContext = z.infer<typeof RefreshContext>;
+
+export interface PlannedRefresh {
+  refresh: RefreshContext;
+  /** Level indexes to iterate (the levels themselves are recomputed from the manifest, keeping payloads small). */
+  levels: number[];
+  selectedCount: number;
+  deferredCount: number;
+}
+
+export interface PlanDeps {
+  index: IndexedManifest;
+  warehouse: WarehousePort;
+}
+
+function requestOf(ctx: Pick<RefreshContext, 'select' | 'group'>) {
+  return { ...(ctx.select ? { select: ctx.select } : {}), ...(ctx.group ? { group: ctx.group } : {}) };
+}
+
+/** The deterministic part of planning, shared by plan-refresh and prepare-level. */
+export function selectedLevels(index: IndexedManifest, ctx: Pick<RefreshContext, 'select' | 'group'>) {
+  const selected = selectForRequest(index, requestOf(ctx));
+  return { selected, levels: topologicalLevels(index.dag, selected) };
+}
+
+export async function planRefresh(
+  event: z.infer<typeof PlanRefreshEvent>,
+  deps: PlanDeps,
+): Promise<PlannedRefresh> {
+  const input = parseInput(CuratedRefreshInput, event.input ?? {});
+  const runId = RunId.safeParse(event.executionName.slice(0, 80));
+  if (!runId.success)
+    throw new InvalidInputError([
+      { file: 'input', field: 'executionName', message: 'execution names must be letters, digits, - and _' },
+    ]);
+  const ctx: RefreshContext = {
+    runId: runId.data,
+    trigger: input.trigger,
+    startedAt: IsoTimestamp.parse(new Date(event.startTime).toISOString()),
+    fullRefresh: input.fullRefresh,
+    ...(input.select ? { select: input.select } : {}),
+    ...(input.group ? { group: input.group } : {}),
+    maxConcurrency: deps.index.manifest.project.refresh.maxConcurrency,
+  };
+  let plan: ReturnType<typeof selectedLevels>;
+  try {
+    plan = selectedLevels(deps.index, ctx);
+  } catch (error) {
+    if (error instanceof SelectorError) {
+      throw new InvalidInputError([
+        { file: 'input', field: ctx.group && !ctx.select ? 'group' : 'select', message: error.message },
+      ]);
+    }
+    throw error;
+  }
+  // Nothing is written before the input is known to be good.
+  const { warehouse, index } = deps;
+  await warehouse.run(bookkeepingSetupStatements(), { statementName: `zeo:${ctx.runId}:setup` });
+  const states = parseTableStates(
+    await warehouse.query(tableStatesSql(index.manifest.project.landing.database), {
+      statementName: `zeo:${ctx.runId}:table-states`,
+    }),
+  );
+  const deferred = deferredModels(index, plan.selected, states);
+  if (deferred.length > 0) {
+    await warehouse.run([insertOutcomesSql(ctx.runId, ctx.trigger, deferred)], {
+      statementName: `zeo:${ctx.runId}:deferred`,
+    });
+  }
+  return {
+    refresh: ctx,
+    levels: plan.levels.map((_, i) => i),
+    selectedCount: plan.selected.size,
+    deferredCount: deferred.length,
+  };
+}

@@ -1,0 +1,9 @@
+import { warehouseFor } from '../../shared/runtime/deps.js';
+import { runtimeManifest } from '../../shared/runtime/manifest.js';
+import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { PlanRefreshEvent, planRefresh } from './core.js';
+
+export const handler = taskHandler(PlanRefreshEvent, (event) => {
+  const index = runtimeManifest();
+  return planRefresh(event, { index, warehouse: warehouseFor(index) });
+});

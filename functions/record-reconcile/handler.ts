@@ -1,0 +1,8 @@
+import { warehouseFor } from '../../shared/runtime/deps.js';
+import { runtimeManifest } from '../../shared/runtime/manifest.js';
+import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { RecordReconcileEvent, recordReconcile } from './core.js';
+
+export const handler = taskHandler(RecordReconcileEvent, (event) =>
+  recordReconcile(event, { warehouse: warehouseFor(runtimeManifest()) }),
+);

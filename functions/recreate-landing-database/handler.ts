@@ -1,0 +1,9 @@
+import { warehouseFor } from '../../shared/runtime/deps.js';
+import { runtimeManifest } from '../../shared/runtime/manifest.js';
+import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { RecreateLandingDatabaseEvent, recreateLandingDatabase } from './core.js';
+
+export const handler = taskHandler(RecreateLandingDatabaseEvent, (event) => {
+  const index = runtimeManifest();
+  return recreateLandingDatabase(event, { index, warehouse: warehouseFor(index) });
+});

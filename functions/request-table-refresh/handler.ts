@@ -1,0 +1,9 @@
+import { warehouseFor } from '../../shared/runtime/deps.js';
+import { runtimeManifest } from '../../shared/runtime/manifest.js';
+import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { RequestTableRefreshEvent, requestTableRefresh } from './core.js';
+
+export const handler = taskHandler(RequestTableRefreshEvent, (event) => {
+  const index = runtimeManifest();
+  return requestTableRefresh(event, { index, warehouse: warehouseFor(index) });
+});

@@ -1,0 +1,9 @@
+import { notifierFor, warehouseFor } from '../../shared/runtime/deps.js';
+import { runtimeManifest } from '../../shared/runtime/manifest.js';
+import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { SummarizeRefreshEvent, summarizeRefresh } from './core.js';
+
+export const handler = taskHandler(SummarizeRefreshEvent, (event) => {
+  const index = runtimeManifest();
+  return summarizeRefresh(event, { index, warehouse: warehouseFor(index), notifier: notifierFor(index) });
+});

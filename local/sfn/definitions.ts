@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A state (or nested Map state) of an ASL definition, as far as the local runner needs to know. */
+export interface AslState {
+  Type: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  Retry?: unknown[];
+  ItemProcessor?: AslDefinition;
+  Iterator?: AslDefinition;
+  Branches?: AslDefinition[];
+  [key: string]: unknown;
+}
+
+export interface AslDefinition {
+  StartAt: string;
+  States: Record<string, AslState>;
+  [key: string]: unknown;
+}
+
+/** The state machines of serverless.yml: logical id → ASL file. */
+export const STATE_MACHINE_FILES: Record<string, string> = {
+  CuratedRefreshStateMachine: 'curated-refresh.asl.json',
+  CuratedBuildStateMachine: 'curated-build.asl.json',
+  ResyncRecoveryStateMachine: 'resync-recovery.asl.json',
+  IntegrationRecoveryStateMachine: 'integration-recovery.asl.json',
+  ReconcileStateMachine: 'reconcile.asl.json',
+};
+
+/** The CLI/console names of the public state machines. */
+export const STATE_MACHINE_NAMES: Record<string, string> = {
+  'curated-refresh': 'CuratedRefreshStateMachine',
+  'resync-recovery': 'ResyncRecoveryStateMachine',
+  'integration-recovery': 'IntegrationRecoveryStateMachine',
+  reconcile: 'ReconcileStateMachine',
+};
+
+export function loadDefinitions(dir = 'statemachines'): Record<string, AslDefinition> {
+  return Object.fromEntries(
+    Object.entries(STATE_MACHINE_FILES).map(([id, file]) => [
+      id,
+      JSON.parse(readFileSync(join(dir, file), 'utf8')) as AslDefinition,
+    ]),
+  );
+}
+
+/** Every state of a definition, nested Map/Parallel states included, with its name. */
+export function* allStates(definition: AslDefinition): Generator<[string, AslState]> {
+  for (const [name, state] of Object.entries(definition.States)) {
+    yield [name, state];
+    for (const nested of [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])]) {
+      if (nested) yield* allStates(nested);
+    }
+  }
+}
+
+/** `PlanRefreshLambdaFunction` → `planRefresh` (the serverless.yml function key). */
+export function functionKeyOf(state: AslState): string | undefined {
+  const name = state.Parameters?.FunctionName as { 'Fn::GetAtt'?: [string, string] } | undefined;
+  const logicalId = name?.['Fn::GetAtt']?.[0];
+  if (!logicalId?.endsWith('LambdaFunction')) return undefined;
+  const base = logicalId.slice(0, -'LambdaFunction'.length);
+  return base.charAt(0).toLowerCase() + base.slice(1);
+}
+
+/** The state machine a startExecution task starts (`{ "Ref": "<logical id>" }`). */
+export function childMachineOf(state: AslState): string | undefined {
+  const arn = state.Parameters?.StateMachineArn as { Ref?: string } | undefined;
+  return arn?.Ref;
+}

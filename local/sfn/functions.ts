@@ -1,0 +1,70 @@
+import type { Context } from 'aws-lambda';
+import { handler as assessState } from '../../functions/assess-state/handler.js';
+import { handler as checkBuild } from '../../functions/check-build/handler.js';
+import { handler as checkRecoveryGuardrails } from '../../functions/check-recovery-guardrails/handler.js';
+import { handler as checkTableStates } from '../../functions/check-table-states/handler.js';
+import { handler as createIntegration } from '../../functions/create-integration/handler.js';
+import { handler as deleteIntegration } from '../../functions/delete-integration/handler.js';
+import { handler as describeIntegration } from '../../functions/describe-integration/handler.js';
+import { handler as notify } from '../../functions/notify/handler.js';
+import { handler as planRefresh } from '../../functions/plan-refresh/handler.js';
+import { handler as prepareLevel } from '../../functions/prepare-level/handler.js';
+import { handler as recordBuildFailure } from '../../functions/record-build-failure/handler.js';
+import { handler as recordReconcile } from '../../functions/record-reconcile/handler.js';
+import { handler as recreateLandingDatabase } from '../../functions/recreate-landing-database/handler.js';
+import { handler as requestTableRefresh } from '../../functions/request-table-refresh/handler.js';
+import { handler as submitBuild } from '../../functions/submit-build/handler.js';
+import { handler as summarizeRefresh } from '../../functions/summarize-refresh/handler.js';
+import type { LocalFunction } from './runner.js';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** The real Lambda handlers, keyed like the functions of serverless.yml. */
+export const HANDLERS: Record<string, Handler> = {
+  planRefresh,
+  prepareLevel,
+  submitBuild,
+  checkBuild,
+  recordBuildFailure,
+  summarizeRefresh,
+  checkTableStates,
+  requestTableRefresh,
+  checkRecoveryGuardrails,
+  deleteIntegration,
+  describeIntegration,
+  createIntegration,
+  recreateLandingDatabase,
+  assessState,
+  recordReconcile,
+  notify,
+};
+
+let invocation = 0;
+
+function fakeContext(functionName: string): Context {
+  invocation++;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: `local-${invocation}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** Handlers as the local runner calls them: one fresh fake Lambda context per invocation. */
+export function localFunctions(): Record<string, LocalFunction> {
+  return Object.fromEntries(
+    Object.entries(HANDLERS).map(([key, handler]) => [
+      key,
+      (payload: unknown) => handler(payload, fakeContext(key)),
+    ]),
+  );
+}

@@ -1,0 +1,42 @@
+import { bookkeeping } from '../sql/bookkeeping.js';
+import { literal } from '../sql/identifiers.js';
+
+/**
+ * SQL for the outcomes a build batch cannot record itself (its transaction rolled back, or it never
+ * ran). Values here are validated run ids, triggers and model names; free text goes in parameters.
+ */
+
+export type OutcomeStatus = 'success' | 'failed' | 'deferred' | 'skipped';
+
+export interface RecordedOutcome {
+  model: string;
+  status: OutcomeStatus;
+  reason: string;
+}
+
+const NOW = 'GETDATE()';
+
+/** One INSERT for many outcomes (deferred/skipped at planning time). Reasons are built by us, not input. */
+export function insertOutcomesSql(
+  runId: string,
+  trigger: string,
+  outcomes: readonly RecordedOutcome[],
+): string {
+  const rows = outcomes.map(
+    (o) =>
+      `(${literal(runId)}, ${literal(o.model)}, ${literal(trigger)}, ${literal(o.status)}, ${NOW}, ${NOW}, ${literal(o.reason.slice(0, 1000))})`,
+  );
+  return `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "error") VALUES\n${rows.join(',\n')}`;
+}
+
+/** The failure of one build; the error text travels as the :error parameter. */
+export function insertFailureSql(runId: string, trigger: string, model: string, startedAt: string): string {
+  const started = `CAST(${literal(startedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`;
+  return `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "statement_id", "error")
+VALUES (${literal(runId)}, ${literal(model)}, ${literal(trigger)}, 'failed', ${started}, ${NOW}, :statement_id, :error)`;
+}
+
+export function runOutcomesSql(runId: string, statuses?: readonly OutcomeStatus[]): string {
+  const filter = statuses ? ` AND "status" IN (${statuses.map(literal).join(', ')})` : '';
+  return `SELECT "model", "status", "rows_affected", "error" FROM ${bookkeeping.runLog} WHERE "run_id" = ${literal(runId)}${filter} ORDER BY "model"`;
+}

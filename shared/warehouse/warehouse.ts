@@ -1,0 +1,218 @@
+import {
+  BatchExecuteStatementCommand,
+  CancelStatementCommand,
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  type Field,
+  GetStatementResultCommand,
+  type RedshiftDataClient,
+  type SqlParameter,
+} from '@aws-sdk/client-redshift-data';
+import { DataApiThrottledError, StatementStillRunningError, WarehouseStatementError } from '../errors.js';
+import type { WarehouseConfig } from '../project/schema.js';
+
+/**
+ * The orchestrator's only door to Redshift: the Data API. Model builds are submitted and then polled
+ * by the state machine (Wait states); short bookkeeping statements use the Data API's own
+ * WaitTimeSeconds, so a Lambda never sleeps and never loops on DescribeStatement.
+ */
+
+export type StatementStatus = 'SUBMITTED' | 'PICKED' | 'STARTED' | 'FINISHED' | 'FAILED' | 'ABORTED';
+
+export interface StatementDescription {
+  id: string;
+  status: StatementStatus;
+  error?: string;
+  /** Rows affected/returned by the statement (for a batch: summed over sub-statements). */
+  resultRows?: number;
+  durationMs?: number;
+}
+
+export type Row = Record<string, string | number | boolean | null>;
+
+export interface StatementOptions {
+  statementName: string;
+  /** Idempotency token: a retried submission with the same token does not run twice. */
+  clientToken?: string;
+  /** Values bound to `:name` placeholders; free text (errors, event payloads) only ever goes here. */
+  parameters?: Record<string, string>;
+}
+
+/** Seconds the Data API may hold a request open waiting for a short statement (max 30). */
+const SYNC_WAIT_SECONDS = 20;
+
+const TERMINAL = new Set<StatementStatus>(['FINISHED', 'FAILED', 'ABORTED']);
+
+export function isTerminal(status: StatementStatus): boolean {
+  return TERMINAL.has(status);
+}
+
+function mapError(error: unknown): never {
+  const name = error instanceof Error ? error.name : '';
+  if (
+    name === 'ThrottlingException' ||
+    name === 'ActiveStatementsExceededException' ||
+    name === 'ActiveSessionsExceededException'
+  ) {
+    throw new DataApiThrottledError(
+      `Data API is throttling: ${name}: ${error instanceof Error ? error.message : ''}`,
+    );
+  }
+  throw error;
+}
+
+function fieldValue(field: Field): string | number | boolean | null {
+  if (field.isNull) return null;
+  if (field.stringValue !== undefined) return field.stringValue;
+  if (field.longValue !== undefined) return field.longValue;
+  if (field.doubleValue !== undefined) return field.doubleValue;
+  if (field.booleanValue !== undefined) return field.booleanValue;
+  return null;
+}
+
+export class Warehouse {
+  constructor(
+    private readonly client: Pick<RedshiftDataClient, 'send'>,
+    private readonly config: WarehouseConfig,
+  ) {}
+
+  private target() {
+    const { database, workgroupName, clusterIdentifier, dbUser, secretArn } = this.config;
+    return {
+      Database: database,
+      ...(workgroupName ? { WorkgroupName: workgroupName } : {}),
+      ...(clusterIdentifier ? { ClusterIdentifier: clusterIdentifier } : {}),
+      ...(dbUser && !secretArn ? { DbUser: dbUser } : {}),
+      ...(secretArn ? { SecretArn: secretArn } : {}),
+    };
+  }
+
+  private static parameters(values: Record<string, string> | undefined): SqlParameter[] | undefined {
+    if (!values) return undefined;
+    return Object.entries(values).map(([name, value]) => ({ name, value }));
+  }
+
+  /** Submits statements as one transaction; returns the statement id without waiting. */
+  async submitBatch(sqls: readonly string[], options: StatementOptions): Promise<string> {
+    const response = await this.client
+      .send(
+        new BatchExecuteStatementCommand({
+          ...this.target(),
+          Sqls: [...sqls],
+          StatementName: options.statementName,
+          ...(options.clientToken ? { ClientToken: options.clientToken } : {}),
+        }),
+      )
+      .catch(mapError);
+    if (!response.Id) throw new WarehouseStatementError('BatchExecuteStatement returned no statement id');
+    return response.Id;
+  }
+
+  async describe(id: string): Promise<StatementDescription> {
+    const d = await this.client.send(new DescribeStatementCommand({ Id: id })).catch(mapError);
+    const rows =
+      d.SubStatements && d.SubStatements.length > 0
+        ? d.SubStatements.reduce((sum, s) => sum + Math.max(0, s.ResultRows ?? 0), 0)
+        : d.ResultRows;
+    const failed = d.SubStatements?.find((s) => s.Status === 'FAILED' || s.Error);
+    const error = d.Error ?? failed?.Error;
+    return {
+      id,
+      status: (d.Status ?? 'SUBMITTED') as StatementStatus,
+      ...(error ? { error } : {}),
+      ...(rows !== undefined && rows >= 0 ? { resultRows: rows } : {}),
+      ...(d.Duration !== undefined && d.Duration >= 0 ? { durationMs: Math.round(d.Duration / 1e6) } : {}),
+    };
+  }
+
+  async cancel(id: string): Promise<void> {
+    await this.client.send(new CancelStatementCommand({ Id: id })).catch(() => undefined);
+  }
+
+  /** Waits (server-side) for a short statement; throws if it failed or is still running. */
+  private async awaitShort(id: string, initialStatus: string | undefined, what: string): Promise<void> {
+    let status = initialStatus;
+    if (status === undefined || !TERMINAL.has(status as StatementStatus)) {
+      const d = await this.client
+        .send(new DescribeStatementCommand({ Id: id, WaitTimeSeconds: SYNC_WAIT_SECONDS }))
+        .catch(mapError);
+      status = d.Status;
+      if (status === 'FAILED' || status === 'ABORTED') {
+        throw new WarehouseStatementError(
+          `${what} ${status.toLowerCase()}: ${d.Error ?? 'no error message'}`,
+        );
+      }
+      if (status !== 'FINISHED')
+        throw new StatementStillRunningError(`${what} still ${status} (statement ${id})`);
+      return;
+    }
+    if (status !== 'FINISHED') {
+      const d = await this.client.send(new DescribeStatementCommand({ Id: id })).catch(mapError);
+      throw new WarehouseStatementError(`${what} ${status.toLowerCase()}: ${d.Error ?? 'no error message'}`);
+    }
+  }
+
+  /** Runs statements as one transaction and waits for them (bookkeeping, small DDL). */
+  async run(sqls: readonly string[], options: StatementOptions): Promise<void> {
+    const response = await this.client
+      .send(
+        new BatchExecuteStatementCommand({
+          ...this.target(),
+          Sqls: [...sqls],
+          StatementName: options.statementName,
+          WaitTimeSeconds: SYNC_WAIT_SECONDS,
+          ...(options.clientToken ? { ClientToken: options.clientToken } : {}),
+        }),
+      )
+      .catch(mapError);
+    if (!response.Id) throw new WarehouseStatementError('BatchExecuteStatement returned no statement id');
+    await this.awaitShort(response.Id, response.Status, options.statementName);
+  }
+
+  /** Runs one statement (outside any transaction block, e.g. CREATE DATABASE) and waits for it. */
+  async execute(sql: string, options: StatementOptions): Promise<string> {
+    const response = await this.client
+      .send(
+        new ExecuteStatementCommand({
+          ...this.target(),
+          Sql: sql,
+          StatementName: options.statementName,
+          WaitTimeSeconds: SYNC_WAIT_SECONDS,
+          ...(options.parameters ? { Parameters: Warehouse.parameters(options.parameters) } : {}),
+          ...(options.clientToken ? { ClientToken: options.clientToken } : {}),
+        }),
+      )
+      .catch(mapError);
+    if (!response.Id) throw new WarehouseStatementError('ExecuteStatement returned no statement id');
+    await this.awaitShort(response.Id, response.Status, options.statementName);
+    return response.Id;
+  }
+
+  /** Runs a query and returns its rows as objects keyed by column name. */
+  async query(sql: string, options: StatementOptions): Promise<Row[]> {
+    const id = await this.execute(sql, options);
+    const rows: Row[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client
+        .send(new GetStatementResultCommand({ Id: id, ...(nextToken ? { NextToken: nextToken } : {}) }))
+        .catch(mapError);
+      const names = (page.ColumnMetadata ?? []).map((c, i) => c.name ?? c.label ?? `column${i}`);
+      for (const record of page.Records ?? []) {
+        const row: Row = {};
+        record.forEach((field, i) => {
+          row[names[i] ?? `column${i}`] = fieldValue(field);
+        });
+        rows.push(row);
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return rows;
+  }
+}
+
+/** What the step cores need from the warehouse; the Data API `Warehouse` implements it, tests may fake it. */
+export type WarehousePort = Pick<
+  Warehouse,
+  'submitBatch' | 'describe' | 'cancel' | 'run' | 'execute' | 'query'
+>;
