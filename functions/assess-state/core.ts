@@ -7,7 +7,7 @@ import type { IntegrationsPort } from '../../shared/integration/rds.js';
 import { parseTableStates, SYNCED, tableStatesSql } from '../../shared/refresh/landing-state.js';
 import {
   normalizeTimestamp,
-  parseResyncStarts,
+  parseResyncEpisodes,
   resyncStartsSql,
 } from '../../shared/refresh/state-changes.js';
 import { bookkeeping, bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
@@ -50,8 +50,8 @@ export interface Assessment {
 }
 
 export const CHECKPOINT_NAME = 'reconcile:state-change';
-/** How far back a first run (no checkpoint yet) looks for resyncs. */
-const FIRST_LOOKBACK_MS = 24 * 3600_000;
+/** How far back resync episodes are reconstructed (longer than any resync takes). */
+const EPISODE_LOOKBACK_MS = 7 * 24 * 3600_000;
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -70,6 +70,10 @@ export async function assessState(
 ): Promise<Assessment> {
   const { project } = deps.index.manifest;
   const now = deps.now();
+  // The decision is always recorded in the bookkeeping schema, so make sure it exists first.
+  await deps.warehouse.run(bookkeepingSetupStatements(), {
+    statementName: `zeo:${input.executionName}:setup`,
+  });
   let trigger: Assessment['trigger'] = 'manual';
   let eventId: string | null = null;
   let eventTime: string | undefined;
@@ -147,20 +151,20 @@ export async function assessState(
     `SELECT "value" FROM ${bookkeeping.checkpoint} WHERE "name" = '${CHECKPOINT_NAME}'`,
     { statementName: `zeo:${input.executionName}:checkpoint` },
   );
-  const since =
-    normalizeTimestamp(checkpointRows[0]?.value) ??
-    (normalizeTimestamp(new Date(now.getTime() - FIRST_LOOKBACK_MS).toISOString()) as string);
+  const checkpoint = normalizeTimestamp(checkpointRows[0]?.value);
+  const lookback = normalizeTimestamp(new Date(now.getTime() - EPISODE_LOOKBACK_MS).toISOString()) as string;
   const landingDb = project.landing.database;
   const states = parseTableStates(
     await deps.warehouse.query(tableStatesSql(landingDb), {
       statementName: `zeo:${input.executionName}:states`,
     }),
   );
-  const { starts, latest } = parseResyncStarts(
-    await deps.warehouse.query(resyncStartsSql(landingDb, since), {
+  const { episodes, latest } = parseResyncEpisodes(
+    await deps.warehouse.query(resyncStartsSql(landingDb, lookback), {
       statementName: `zeo:${input.executionName}:changes`,
     }),
   );
+  const since = checkpoint ?? lookback;
   const projectTables = new Set(
     Object.entries(project.landing.tables).flatMap(([s, ts]) => ts.map((t) => `${s}.${t}`)),
   );
@@ -168,7 +172,10 @@ export async function assessState(
     const s = states.get(t)?.state;
     return s !== undefined && s !== SYNCED && s !== 'Deleted' && s !== 'DroppedSource';
   });
-  const resynced = starts.map((s) => s.table).filter((t) => projectTables.has(t));
+  // Resyncs that began and ended between two looks: their tables are Synced again but need a rebuild.
+  const resynced = [...episodes.values()]
+    .filter((e) => e.startedAt > since && projectTables.has(e.table))
+    .map((e) => e.table);
   const tables = [...new Set([...resyncing, ...resynced])].sort();
   if (tables.length === 0) {
     return {
@@ -178,22 +185,12 @@ export async function assessState(
       eventId,
       childName: null,
       childInput: null,
-      checkpoint: latest,
+      checkpoint: latest ?? checkpoint,
     };
   }
-  // One resync episode per table: identified by when it started (or by the state's last update).
+  // One recovery per resync episode: named after when each table's episode began.
   const episode = tables
-    .map(
-      (t) =>
-        `${t}@${
-          starts
-            .filter((s) => s.table === t)
-            .map((s) => s.recordTime)
-            .sort()[0] ??
-          states.get(t)?.lastUpdated ??
-          'current'
-        }`,
-    )
+    .map((t) => `${t}@${episodes.get(t)?.startedAt ?? states.get(t)?.lastUpdated ?? 'current'}`)
     .join(',');
   return {
     route: 'resync-recovery',
@@ -202,6 +199,6 @@ export async function assessState(
     eventId,
     childName: `resync-${hash(episode).slice(0, 40)}`,
     childInput: { tables, requestRefresh: true, trigger: 'reconcile' },
-    checkpoint: latest,
+    checkpoint: latest ?? checkpoint,
   };
 }

@@ -1,16 +1,17 @@
 import { literal } from '../sql/identifiers.js';
 import type { Row } from '../warehouse/warehouse.js';
 
-/** A table entering a resync, from SYS_INTEGRATION_TABLE_STATE_CHANGE. */
-export interface ResyncStart {
+/** One resync of one table: from its first ResyncRequired/ResyncInitiated after being Synced. */
+export interface ResyncEpisode {
   table: string;
-  recordTime: string;
+  /** When the episode began: identifies it across watchdog ticks and duplicate events. */
+  startedAt: string;
 }
 
 /** Timestamps travel as `YYYY-MM-DD HH:MM:SS[.ffffff]` (Redshift's text form), validated before reuse in SQL. */
 export const SQL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$/;
 
-/** Resync starts of the landing database's tables recorded after `since` (one query). */
+/** State changes of the landing database's tables recorded after `since`, oldest first (one query). */
 export function resyncStartsSql(landingDatabase: string, since: string): string {
   if (!SQL_TIMESTAMP.test(since)) throw new Error(`refusing timestamp '${since}'`);
   return `SELECT TRIM("schema_name") AS "schema_name", TRIM("table_name") AS "table_name", TRIM("new_state") AS "new_state", "record_time"
@@ -19,19 +20,32 @@ WHERE TRIM("database_name") = ${literal(landingDatabase)} AND "record_time" > CA
 ORDER BY "record_time"`;
 }
 
-export function parseResyncStarts(rows: readonly Row[]): { starts: ResyncStart[]; latest: string | null } {
-  const starts: ResyncStart[] = [];
+const RESYNC_STATES = new Set(['ResyncRequired', 'ResyncInitiated']);
+
+/**
+ * Rebuilds each table's latest resync episode from its state changes (ordered by time): a new episode
+ * begins at a resync state that follows anything else. Also returns the newest record time seen.
+ */
+export function parseResyncEpisodes(rows: readonly Row[]): {
+  episodes: Map<string, ResyncEpisode>;
+  latest: string | null;
+} {
+  const episodes = new Map<string, ResyncEpisode>();
+  const previous = new Map<string, string>();
   let latest: string | null = null;
   for (const row of rows) {
     const recordTime = normalizeTimestamp(row.record_time);
     if (!recordTime) continue;
     if (latest === null || recordTime > latest) latest = recordTime;
+    const table = `${String(row.schema_name)}.${String(row.table_name)}`;
     const state = String(row.new_state);
-    if (state === 'ResyncRequired' || state === 'ResyncInitiated') {
-      starts.push({ table: `${String(row.schema_name)}.${String(row.table_name)}`, recordTime });
+    const before = previous.get(table);
+    if (RESYNC_STATES.has(state) && (before === undefined || !RESYNC_STATES.has(before))) {
+      episodes.set(table, { table, startedAt: recordTime });
     }
+    previous.set(table, state);
   }
-  return { starts, latest };
+  return { episodes, latest };
 }
 
 /** Accepts the Data API's text timestamps (and ISO strings); returns `YYYY-MM-DD HH:MM:SS.ffffff` or null. */

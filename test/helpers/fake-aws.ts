@@ -67,7 +67,8 @@ export interface FakeAws {
   faults: FaultPlan;
   setTableState(table: string, state: string, reason?: string): Promise<void>;
   recordStateChange(table: string, state: string, at: string): Promise<void>;
-  reset(): void;
+  /** Back to a fresh state: no statements, a healthy integration, all tables Synced, no bookkeeping. */
+  reset(): Promise<void>;
   restore(): void;
 }
 
@@ -322,7 +323,10 @@ export async function createFakeAws(): Promise<FakeAws> {
         [schema, name, state, at],
       );
     },
-    reset() {
+    async reset() {
+      await warehouse.db.exec(`DROP SCHEMA IF EXISTS zeo CASCADE;
+        UPDATE svv_integration_table_state SET table_state = 'Synced', reason = '';
+        DELETE FROM sys_integration_table_state_change;`);
       statements.length = 0;
       byToken.clear();
       sqlLog.length = 0;
@@ -358,6 +362,6 @@ export async function createFakeAws(): Promise<FakeAws> {
       sns.restore();
     },
   };
-  fake.reset();
+  await fake.reset();
   return fake;
 }

@@ -1,10 +1,24 @@
 import { loadDefinitions } from '../../local/sfn/definitions.js';
 import { localFunctions } from '../../local/sfn/functions.js';
-import { type ExecutionRecord, LocalStepFunctions } from '../../local/sfn/runner.js';
+import {
+  type ExecutionRecord,
+  LocalStepFunctions,
+  type LocalStepFunctionsOptions,
+} from '../../local/sfn/runner.js';
 
 /** The real ASL files and the real handlers, Wait states shortened to nothing. */
-export function localStepFunctions(): LocalStepFunctions {
-  return new LocalStepFunctions({ definitions: loadDefinitions(), functions: localFunctions() });
+export function localStepFunctions(
+  options: Pick<LocalStepFunctionsOptions, 'onWait'> = {},
+): LocalStepFunctions {
+  return new LocalStepFunctions({ definitions: loadDefinitions(), functions: localFunctions(), ...options });
+}
+
+/** Waits for every execution started so far (children started without .sync included). */
+export async function settle(sfn: LocalStepFunctions): Promise<void> {
+  for (let seen = -1; seen !== sfn.executions.length; ) {
+    seen = sfn.executions.length;
+    await Promise.all(sfn.executions.map((e) => e.done));
+  }
 }
 
 export async function runToEnd(

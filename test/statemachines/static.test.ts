@@ -1,0 +1,105 @@
+import { existsSync, readFileSync } from 'node:fs';
+import validate from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { allStates, loadDefinitions, STATE_MACHINE_FILES } from '../../local/sfn/definitions.js';
+import { HANDLERS } from '../../local/sfn/functions.js';
+import * as errors from '../../shared/errors.js';
+
+interface ServerlessConfig {
+  functions: Record<string, { handler: string }>;
+  stepFunctions: { stateMachines: Record<string, { id: string; definition: string }> };
+}
+
+const serverless = parse(readFileSync('serverless.yml', 'utf8')) as ServerlessConfig;
+const definitions = loadDefinitions();
+const functionLogicalIds = new Set(
+  Object.keys(serverless.functions).map((k) => `${k.charAt(0).toUpperCase()}${k.slice(1)}LambdaFunction`),
+);
+const machineIds = new Set(Object.values(serverless.stepFunctions.stateMachines).map((m) => m.id));
+const errorNames = new Set(
+  Object.values(errors).flatMap((value) => {
+    if (typeof value !== 'function' || !(value.prototype instanceof Error)) return [];
+    return [(Reflect.construct(value, [[]]) as Error).name];
+  }),
+);
+const LAMBDA_RETRY: string[] = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
+const AWS_ERROR = /^(States|Lambda|StepFunctions)\./;
+
+describe.each(Object.entries(definitions))('State machine %s (static)', (id, definition) => {
+  const states = [...allStates(definition)];
+
+  it('is valid ASL (asl-validator, JSONPath)', () => {
+    const result = validate(structuredClone(definition), { checkPaths: true, checkArn: false });
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+    expect(JSON.stringify(definition)).not.toContain('JSONata');
+  });
+
+  it('is a state machine of serverless.yml, and references only its functions and state machines', () => {
+    expect(machineIds.has(id)).toBe(true);
+    const file = STATE_MACHINE_FILES[id];
+    expect(Object.values(serverless.stepFunctions.stateMachines).find((m) => m.id === id)?.definition).toBe(
+      `\${file(./statemachines/${file})}`,
+    );
+    for (const [name, state] of states) {
+      const getAtt = (state.Parameters?.FunctionName as { 'Fn::GetAtt'?: string[] } | undefined)?.[
+        'Fn::GetAtt'
+      ]?.[0];
+      if (getAtt) expect(functionLogicalIds.has(getAtt), `${name} → ${getAtt}`).toBe(true);
+      const ref = (state.Parameters?.StateMachineArn as { Ref?: string } | undefined)?.Ref;
+      if (ref) expect(machineIds.has(ref), `${name} → ${ref}`).toBe(true);
+    }
+  });
+
+  it('uses only error names that are exported error classes (or AWS names)', () => {
+    for (const [name, state] of states) {
+      const used = [
+        ...((state.Retry as { ErrorEquals: string[] }[] | undefined) ?? []).flatMap((r) => r.ErrorEquals),
+        ...((state.Catch as { ErrorEquals: string[] }[] | undefined) ?? []).flatMap((c) => c.ErrorEquals),
+        ...(state.Type === 'Fail' && typeof state.Error === 'string' ? [state.Error] : []),
+      ];
+      for (const error of used) {
+        if (AWS_ERROR.test(error)) continue;
+        expect(errorNames.has(error), `${name}: ${error} is not an exported error class`).toBe(true);
+      }
+    }
+  });
+
+  it('gives every Lambda task the standard Lambda retry, and every Catch keeps the input', () => {
+    for (const [name, state] of states) {
+      if (state.Resource === 'arn:aws:states:::lambda:invoke') {
+        const retry = (state.Retry as { ErrorEquals: string[] }[] | undefined) ?? [];
+        expect(
+          retry.some((r) => LAMBDA_RETRY.every((e) => r.ErrorEquals.includes(e))),
+          name,
+        ).toBe(true);
+      }
+      for (const c of (state.Catch as { ResultPath?: unknown }[] | undefined) ?? []) {
+        expect(
+          typeof c.ResultPath === 'string' && c.ResultPath.startsWith('$.'),
+          `${name} Catch ResultPath`,
+        ).toBe(true);
+      }
+    }
+  });
+});
+
+describe('Lambda steps', () => {
+  it('the error vocabulary is read from shared/errors.ts', () => {
+    expect(errorNames).toContain('DataApiThrottledError');
+    expect(errorNames).toContain('CuratedRefreshFailedError');
+  });
+
+  it('every serverless.yml function has a handler file and a local handler, and nothing else does', () => {
+    for (const [key, fn] of Object.entries(serverless.functions)) {
+      expect(existsSync(fn.handler.replace(/\.handler$/, '.ts')), key).toBe(true);
+    }
+    expect(Object.keys(HANDLERS).sort()).toEqual(Object.keys(serverless.functions).sort());
+  });
+});
