@@ -5,7 +5,8 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 function manifest() {
-  const path = join(__dirname, '..', '.build', 'manifest.json');
+  // ZEO_MANIFEST_PATH: the local stack reads the schedules of another compiled project the same way.
+  const path = process.env.ZEO_MANIFEST_PATH || join(__dirname, '..', '.build', 'manifest.json');
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {

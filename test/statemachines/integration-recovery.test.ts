@@ -178,6 +178,31 @@ describe('State machine: integration-recovery', () => {
       expect(aws.rdsMutations).toEqual([]);
     });
 
+    it('and page the on-call through SNS when a topic is configured', async () => {
+      failIntegration();
+      restoreManifest = useShopVariant({}, (yml) =>
+        yml
+          .replace('recreateIntegration: true', 'recreateIntegration: false')
+          .replace('notifications: {}', '')
+          .concat('\nnotifications:\n  snsTopicArn: arn:aws:sns:us-east-1:123456789012:zeo-alerts\n'),
+      );
+      const run = await runToEnd(
+        localStepFunctions(),
+        RECOVERY,
+        { integrationArn: CONFIGURED_INTEGRATION_ARN },
+        'paged',
+      );
+      expect(run.error).toBe('RecoveryBlockedError');
+      expect(aws.snsMessages).toHaveLength(1);
+      expect(aws.snsMessages[0]?.subject).toMatch(
+        /^\[zeo\] integration recovery blocked: recovery.recreateIntegration is false/,
+      );
+      expect(JSON.parse(aws.snsMessages[0]?.message ?? '{}')).toMatchObject({
+        detailType: 'Integration Recovery Blocked',
+        severity: 'error',
+      });
+    });
+
     it('a healthy integration', async () => {
       const run = await runToEnd(
         localStepFunctions(),
