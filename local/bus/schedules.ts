@@ -37,7 +37,7 @@ function fieldMatches(field: string, value: number, min: number, names?: string[
 export function cronMatches(expression: string, at: Date): boolean {
   const m = /^cron\((.*)\)$/.exec(expression.trim());
   const fields = m?.[1]?.trim().split(/\s+/);
-  if (!fields || fields.length !== 6) return false;
+  if (fields?.length !== 6) return false;
   const [minute = '', hour = '', dom = '', month = '', dow = '', year = ''] = fields;
   return (
     fieldMatches(minute, at.getUTCMinutes(), 0) &&

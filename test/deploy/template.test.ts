@@ -23,7 +23,11 @@ let resources: Record<string, Resource>;
 const CONFIGURED = 'arn:aws:rds:us-east-1:123456789012:integration:5b2c7c4e-1f0a-4d7e-9a51-0c3d9a2f6e11';
 
 beforeAll(async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: process.env.HOME ?? '/tmp', SLS_TELEMETRY_DISABLED: '1' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: process.env.HOME ?? '/tmp',
+    SLS_TELEMETRY_DISABLED: '1',
+  };
   for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'])
     delete env[key];
   await promisify(execFile)('npx', ['--no-install', 'sls', 'package', '--stage', 'test'], {
