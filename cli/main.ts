@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerLocalCommands } from './commands/local.js';
 import { registerProjectCommands } from './commands/project.js';
 import { reportError } from './output.js';
 
@@ -12,6 +13,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerProjectCommands(program);
+registerLocalCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -22,7 +22,23 @@ export interface TranslatedStatement {
   sql: string;
   /** Set for CREATE TABLE / CREATE MATERIALIZED VIEW: what Redshift would show in SVV_TABLE_INFO. */
   design?: PhysicalDesign;
+  /**
+   * With `design`: the created relation's name exactly as written in `sql` (resolve it with
+   * `to_regclass` after running the statement; `design.schema` guesses `public` for unqualified names,
+   * which is wrong for temporary tables and other search paths).
+   */
+  relation?: string;
+  /** `CREATE TABLE … IF NOT EXISTS`: the design only applies when the table did not exist yet. */
+  ifNotExists?: boolean;
+  /**
+   * `CREATE TABLE t (LIKE parent)` without table attributes: Redshift copies the parent's distribution
+   * and sort keys, so `design` (all defaults) must be replaced by the parent's.
+   */
+  inheritsFrom?: string;
 }
+
+/** The local schema that holds `schema` of another (zero-ETL) database: `"L"."public"` → `L__public`. */
+export const localSchemaForDatabase = (database: string, schema: string): string => `${database}__${schema}`;
 
 export interface DialectContext {
   /** The database the Data API session is connected to (three-part names into it become two-part). */
@@ -97,6 +113,14 @@ function closingParen(sql: string, open: number): number {
   return -1;
 }
 
+/** Redshift column compression encodings, which PostgreSQL does not know. */
+const COLUMN_ENCODING =
+  /\s+ENCODE\s+(?:RAW|AZ64|BYTEDICT|DELTA|DELTA32K|LZO|MOSTLY8|MOSTLY16|MOSTLY32|RUNLENGTH|TEXT255|TEXT32K|ZSTD|AUTO)\b/gi;
+
+function stripColumnEncodings(sql: string): string {
+  return replaceOutsideLiterals(sql, (s) => s.replace(COLUMN_ENCODING, ''));
+}
+
 function relationName(raw: string): { schema: string; table: string } {
   const parts = parseNames(raw);
   const table = parts[parts.length - 1] ?? '';
@@ -135,19 +159,35 @@ function replaceOutsideLiterals(sql: string, rewrite: (segment: string) => strin
 export function translate(sql: string, context: DialectContext): TranslatedStatement {
   let text = rewriteThreePartNames(sql.trim().replace(/;\s*$/, ''), context);
   text = replaceOutsideLiterals(text, (s) =>
-    s.replace(/\bGRANT\s+(.+?)\s+TO\s+(?:ROLE|GROUP)\s+/gi, 'GRANT $1 TO '),
+    s
+      .replace(/\bGRANT\s+(.+?)\s+TO\s+(?:ROLE|GROUP)\s+/gi, 'GRANT $1 TO ')
+      // Redshift's SYSDATE is a keyword without parentheses; here it is a function.
+      .replace(/(?<![\w."$])SYSDATE(?![\w"$(])/gi, 'sysdate()'),
   );
 
   const createTable = new RegExp(
-    `^CREATE\\s+(?:TEMP\\s+|TEMPORARY\\s+)?TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(${IDENT}(?:\\.${IDENT})?)\\s*\\(`,
+    `^CREATE\\s+(?:(?:LOCAL\\s+)?(?:TEMP|TEMPORARY)\\s+)?TABLE\\s+(IF\\s+NOT\\s+EXISTS\\s+)?(${IDENT}(?:\\.${IDENT})?)\\s*(\\()?`,
     'i',
   ).exec(text);
   if (createTable) {
-    const close = closingParen(text, createTable[0].length - 1);
+    const relation = createTable[2] ?? '';
+    const ifNotExists = createTable[1] !== undefined;
+    const open = createTable[0].length - 1;
+    const close = createTable[3] ? closingParen(text, open) : createTable[0].trimEnd().length;
     if (close > 0) {
       const { end, found } = readAttributes(text, close);
-      const design = { ...relationName(createTable[1] ?? ''), ...found };
-      return { sql: text.slice(0, close) + text.slice(end), design };
+      const design = { ...relationName(relation), ...found };
+      const columns = createTable[3] ? stripColumnEncodings(text.slice(0, close)) : text.slice(0, close);
+      const like = new RegExp(`^\\(\\s*LIKE\\s+(${IDENT}(?:\\.${IDENT})?)`, 'i').exec(
+        text.slice(open, close),
+      );
+      return {
+        sql: columns + text.slice(end),
+        design,
+        relation,
+        ...(ifNotExists ? { ifNotExists } : {}),
+        ...(like && end === close ? { inheritsFrom: like[1] } : {}),
+      };
     }
   }
   const createView = new RegExp(`^CREATE\\s+MATERIALIZED\\s+VIEW\\s+(${IDENT}(?:\\.${IDENT})?)`, 'i').exec(
@@ -160,13 +200,25 @@ export function translate(sql: string, context: DialectContext): TranslatedState
     return {
       sql: `${text.slice(0, start)}${rest}`,
       design: { ...relationName(createView[1] ?? ''), ...found },
+      relation: createView[1] ?? '',
     };
   }
   return { sql: text };
 }
 
-/** Functions Redshift has and PostgreSQL lacks, created once per local database. */
+/**
+ * The setting through which the local stack tells GETDATE()/SYSDATE its (possibly simulated) clock, as
+ * a UTC `timestamp` literal, so replication times and build times share one clock. Unset = real time.
+ */
+export const CLOCK_SETTING = 'local_redshift.clock';
+
+const CLOCK_NOW = `COALESCE(NULLIF(current_setting('${CLOCK_SETTING}', true), '')::timestamp, (now() AT TIME ZONE 'UTC')::timestamp)`;
+
+/**
+ * Functions Redshift has and PostgreSQL lacks, created once per local database. GETDATE() has no
+ * fractional seconds on Redshift (SYSDATE has microseconds), so two builds in the same second tie.
+ */
 export const COMPATIBILITY_FUNCTIONS = [
-  `CREATE OR REPLACE FUNCTION getdate() RETURNS timestamp LANGUAGE sql STABLE AS $$ SELECT (now() AT TIME ZONE 'UTC')::timestamp $$`,
-  `CREATE OR REPLACE FUNCTION sysdate() RETURNS timestamp LANGUAGE sql STABLE AS $$ SELECT (now() AT TIME ZONE 'UTC')::timestamp $$`,
+  `CREATE OR REPLACE FUNCTION getdate() RETURNS timestamp LANGUAGE sql STABLE AS $$ SELECT date_trunc('second', ${CLOCK_NOW}) $$`,
+  `CREATE OR REPLACE FUNCTION sysdate() RETURNS timestamp LANGUAGE sql STABLE AS $$ SELECT ${CLOCK_NOW} $$`,
 ];

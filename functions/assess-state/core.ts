@@ -122,7 +122,12 @@ export async function assessState(
       ...ignore('the managed integration does not exist; nothing to reconcile', trigger, eventId),
       route: 'none',
     };
-  if (eventTime && integration.createTime && Date.parse(eventTime) < Date.parse(integration.createTime)) {
+  // Event times have one-second precision: only an event from an earlier second predates the integration.
+  if (
+    eventTime &&
+    integration.createTime &&
+    Date.parse(eventTime) < Math.floor(Date.parse(integration.createTime) / 1000) * 1000
+  ) {
     return ignore(
       `stale event from ${eventTime}, before the current integration was created (${integration.createTime}); ignored`,
       trigger,
@@ -135,7 +140,9 @@ export async function assessState(
       trigger,
       note: `integration ${integration.id} is ${integration.status}${eventId ? ` (${eventId})` : ''}`,
       eventId,
-      childName: `recover-${integration.id}`.slice(0, 80),
+      // One recovery per failure of one integration: a later, different failure gets its own run,
+      // while duplicate events about this one converge on the same name.
+      childName: `recover-${integration.id}-${hash(`${integration.status}|${integration.errors.map((e) => `${e.code}:${e.message}`).join('|')}`).slice(0, 8)}`,
       childInput: {
         integrationArn: integration.arn,
         reason: { status: integration.status, ...(eventId ? { eventId } : {}) },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import '../polyfills.js';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { type AslDefinition, allStates, childMachineOf, functionKeyOf } from './definitions.js';
 

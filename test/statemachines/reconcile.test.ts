@@ -36,7 +36,9 @@ describe('State machine: reconcile', () => {
     expect(first.status, first.cause).toBe('SUCCEEDED');
     expect(duplicate.status, duplicate.cause).toBe('SUCCEEDED');
     const recoveries = sfn.executions.filter((e) => e.machine === 'IntegrationRecoveryStateMachine');
-    expect(recoveries.map((r) => r.name)).toEqual(['recover-5b2c7c4e-1f0a-4d7e-9a51-0c3d9a2f6e11']);
+    expect(recoveries.map((r) => r.name)).toEqual([
+      expect.stringMatching(/^recover-5b2c7c4e-1f0a-4d7e-9a51-0c3d9a2f6e11-[0-9a-f]{8}$/),
+    ]);
     expect(recoveries[0]?.input).toEqual({
       integrationArn: CONFIGURED_INTEGRATION_ARN,
       reason: { status: 'failed', eventId: 'REDSHIFT-INTEGRATION-EVENT-0007' },

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalOrchestrator, startLocalOrchestrator } from '../../local/app.js';
+
+/**
+ * Recovery end to end on the embedded stack: the simulator breaks things the way AWS does and emits
+ * the events AWS would; the rules of serverless.yml start the state machines; outcomes are read from
+ * the warehouse, the RDS endpoint and the event log. The tests share one stack and run in order.
+ */
+
+let app: LocalOrchestrator;
+beforeAll(async () => {
+  app = await startLocalOrchestrator();
+  const initial = app.start('curated-refresh', {}, 'e2e-initial');
+  await initial.done;
+  if (initial.status !== 'SUCCEEDED') throw new Error(`initial refresh failed: ${initial.cause}`);
+}, 180_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+const since = (n: number, machine: string) =>
+  app.sfn.executions.slice(n).filter((e) => e.machine === machine);
+const builtIn = async (runId: string | undefined) =>
+  (
+    (await app.stack.warehouse.query(
+      `SELECT model FROM zeo.run_log WHERE run_id = '${runId}' AND status = 'success' ORDER BY model`,
+    )) as { model: string }[]
+  ).map((r) => r.model);
+const orchestratorEvents = (type: string) =>
+  app.stack.events.log.filter((e) => e.source === 'zero-etl-orchestrator' && e['detail-type'] === type);
+
+describe('End to end on the local stack: recovery', () => {
+  it('a resync of one source table rebuilds exactly its downstream models once it is Synced again', async () => {
+    const n = app.sfn.executions.length;
+    await app.stack.simulator.resyncTable('public', 'shipments');
+    await app.advance(5 * 60_000); // the next watchdog tick
+    await app.settle();
+    const resyncs = since(n, 'ResyncRecoveryStateMachine');
+    expect(resyncs.map((r) => r.status)).toEqual(['SUCCEEDED']);
+    const rebuild = app.sfn.executions.find((e) => e.name === `${resyncs[0]?.name}-rebuild`);
+    expect(await builtIn(rebuild?.name)).toEqual(['fct_shipments']);
+    const changes = (await app.stack.warehouse.query(
+      `SELECT trim(new_state) AS s FROM sys_integration_table_state_change WHERE trim(table_name) = 'shipments' ORDER BY record_time`,
+    )) as { s: string }[];
+    expect(changes.map((c) => c.s).slice(-3)).toEqual(['ResyncRequired', 'ResyncInitiated', 'Synced']);
+  });
+
+  it('a configuration-class failure is announced and not recreated', async () => {
+    const n = app.sfn.executions.length;
+    const before = app.stack.rds.mutatingCalls().length;
+    await app.stack.simulator.failIntegration('1001', { status: 'needs_attention' });
+    await app.advance(60_000);
+    await app.settle();
+    const recoveries = since(n, 'IntegrationRecoveryStateMachine');
+    expect(recoveries.map((r) => r.error)).toEqual(['RecoveryBlockedError']);
+    expect(orchestratorEvents('Integration Recovery Blocked').length).toBeGreaterThan(0);
+    expect(app.stack.rds.mutatingCalls().length).toBe(before);
+    await app.stack.simulator.recoverIntegration();
+    await app.advance(60_000);
+    await app.settle();
+  });
+
+  it('an integration failure is recovered: new integration, new landing database, settings re-applied, all models rebuilt', async () => {
+    const n = app.sfn.executions.length;
+    const oldArn = app.manifest.project.landing.integrationArn;
+    await app.stack.simulator.failIntegration('0007');
+    await app.advance(60_000);
+    await app.settle();
+    const recoveries = since(n, 'IntegrationRecoveryStateMachine');
+    expect(recoveries.map((r) => [r.status, r.cause])).toEqual([['SUCCEEDED', undefined]]);
+    const live = app.stack.integrations.describe();
+    expect(live).toHaveLength(1);
+    expect(live[0]?.arn).not.toBe(oldArn);
+    expect(live[0]?.tags).toContainEqual({ Key: 'zeo:origin', Value: oldArn });
+    const landing = (await app.stack.warehouse.query(
+      `SELECT integration_id, query_all_states, accept_inv_chars, refresh_interval FROM redshift_internal.landing_database WHERE name = 'aurora_zeroetl'`,
+    )) as Record<string, unknown>[];
+    expect(landing[0]).toMatchObject({
+      integration_id: live[0]?.id,
+      query_all_states: false,
+      accept_inv_chars: true,
+      refresh_interval: 60,
+    });
+    const rebuild = app.sfn.executions.find((e) => e.name === `${recoveries[0]?.name}-rebuild`);
+    expect(await builtIn(rebuild?.name)).toHaveLength(app.manifest.models.length);
+    expect(orchestratorEvents('Integration Recreated')).toHaveLength(1);
+  });
+
+  it('the circuit breaker stops a second recreation within 24 hours', async () => {
+    const n = app.sfn.executions.length;
+    await app.stack.simulator.failIntegration('0007');
+    await app.advance(60_000);
+    await app.settle();
+    const recoveries = since(n, 'IntegrationRecoveryStateMachine');
+    expect(recoveries.map((r) => r.error)).toEqual(['RecoveryBlockedError']);
+    const blocked = orchestratorEvents('Integration Recovery Blocked').at(-1);
+    expect(String(blocked?.detail.reason)).toMatch(/circuit breaker: 1 recreation\(s\) in the last 24 hours/);
+    expect(app.stack.integrations.describe()).toHaveLength(1);
+  });
+
+  it('the same event delivered twice produces one recovery', async () => {
+    const n = app.sfn.executions.length;
+    const event = app.stack.events.log.filter((e) => e.source === 'aws.redshift').at(-1);
+    if (!event) throw new Error('no integration event to redeliver');
+    app.deliver(event);
+    app.deliver(event);
+    await app.settle();
+    // The failure event was already handled: redeliveries start nothing new.
+    expect(since(n, 'IntegrationRecoveryStateMachine')).toHaveLength(0);
+    expect(since(n, 'ReconcileStateMachine')).toHaveLength(0);
+  });
+});
