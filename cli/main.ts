@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { registerGraphCommand } from './commands/graph.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerProjectCommands } from './commands/project.js';
 import { reportError } from './output.js';
@@ -14,6 +16,8 @@ const program = new Command()
 
 registerProjectCommands(program);
 registerLocalCommands(program);
+registerGraphCommand(program);
+registerInitCommand(program);
 
 try {
   await program.parseAsync(process.argv);

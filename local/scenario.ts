@@ -120,8 +120,14 @@ export async function runScenario(reporter: ScenarioReporter): Promise<ScenarioS
       (await count(app, 'reporting.fct_orders')) === 640,
       'the new orders did not reach reporting.fct_orders',
     );
+    const hourlyCounts = (hourly[0]?.output as { counts?: { built: number; unchanged: number } } | undefined)
+      ?.counts;
+    expect(
+      (hourlyCounts?.unchanged ?? 0) >= 1,
+      'the hourly refresh rebuilt models whose inputs had not changed',
+    );
     reporter.ok(
-      `hourly refresh built ${(await builtModels(app, hourly[0]?.name ?? '')).length} models; reporting.fct_orders now has 640 rows`,
+      `hourly refresh built the ${hourlyCounts?.built} models whose inputs changed and skipped ${hourlyCounts?.unchanged} unchanged; reporting.fct_orders now has 640 rows`,
     );
 
     reporter.step('A source table resyncs; the watchdog notices and rebuilds exactly what is downstream');

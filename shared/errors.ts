@@ -113,3 +113,8 @@ export class RecoveryBlockedError extends Error {
 export class CuratedRefreshFailedError extends Error {
   override name = 'CuratedRefreshFailedError';
 }
+
+/** Another execution has held a model's build lease for longer than any build takes. */
+export class ModelBusyError extends Error {
+  override name = 'ModelBusyError';
+}

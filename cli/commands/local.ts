@@ -41,7 +41,7 @@ function progress(record: ExecutionRecord, event: EventLog): void {
 function summaryText(output: unknown): string {
   const counts = (output as { counts?: Record<string, number> } | undefined)?.counts;
   if (!counts) return '';
-  return `: ${counts.built} built, ${counts.deferred} deferred, ${counts.failed} failed, ${counts.skipped} skipped`;
+  return `: ${counts.built} built, ${counts.unchanged ?? 0} unchanged, ${counts.deferred} deferred, ${counts.failed} failed, ${counts.skipped} skipped`;
 }
 
 export function registerLocalCommands(program: Command): void {

@@ -1,35 +1,51 @@
 import { z } from 'zod';
-import { BuildTimeoutError } from '../../shared/errors.js';
+import { BuildTimeoutError, ModelBusyError } from '../../shared/errors.js';
 import { MAX_POLLS, nextPollSeconds } from '../../shared/refresh/polling.js';
 import { BuildModeInput, IsoTimestamp, ModelNameInput, RunId, Trigger } from '../../shared/runtime/inputs.js';
-import { isTerminal, type StatementStatus, type WarehousePort } from '../../shared/warehouse/warehouse.js';
+import { isTerminal, type StatementStatus } from '../../shared/warehouse/warehouse.js';
+import { acquireAndSubmit, type BuildDeps } from '../submit-build/core.js';
 
 export const CheckBuildEvent = z.strictObject({
   runId: RunId,
   trigger: Trigger,
   model: ModelNameInput,
   mode: BuildModeInput,
-  statementId: z.string().min(1).max(128),
+  statementId: z.string().min(1).max(128).nullable(),
   submittedAt: IsoTimestamp,
+  status: z.string().max(32),
   poll: z.strictObject({ attempt: z.number().int().min(0), waitSeconds: z.number().int().min(0) }),
 });
 export type CheckBuildEvent = z.infer<typeof CheckBuildEvent>;
 
 export interface CheckedBuild extends CheckBuildEvent {
-  status: StatementStatus;
+  status: StatementStatus | 'SUBMITTED' | 'WAITING' | 'UNCHANGED';
   error?: string;
   rows?: number;
   durationMs?: number;
 }
 
 /**
- * Looks at a submitted build once. Terminal states go to the Choice state (FINISHED / FAILED /
- * ABORTED); anything else comes back with the next wait, which grows with the statement's age.
+ * Looks at a build once. Terminal statement states go to the Choice state (FINISHED / FAILED /
+ * ABORTED); a build still waiting for the model's lease tries to take it again; anything else comes
+ * back with the next wait, which grows with the build's age.
  */
-export async function checkBuild(
-  event: CheckBuildEvent,
-  deps: { warehouse: WarehousePort; now: () => Date },
-): Promise<CheckedBuild> {
+export async function checkBuild(event: CheckBuildEvent, deps: BuildDeps): Promise<CheckedBuild> {
+  if (event.status === 'UNCHANGED') return { ...event, status: 'UNCHANGED' };
+  const attempt = event.poll.attempt + 1;
+  const elapsed = (deps.now().getTime() - Date.parse(event.submittedAt)) / 1000;
+  const next = { attempt, waitSeconds: nextPollSeconds(elapsed) };
+  if (event.statementId === null) {
+    const { status, statementId, holder } = await acquireAndSubmit(event, deps);
+    if (
+      status === 'WAITING' &&
+      elapsed > deps.index.manifest.project.refresh.leaseTimeoutMinutes * 60 + 600
+    ) {
+      throw new ModelBusyError(
+        `model ${event.model} is still being built by ${holder}; gave up waiting after ${Math.round(elapsed / 60)} minutes`,
+      );
+    }
+    return { ...event, statementId, status, poll: next };
+  }
   const d = await deps.warehouse.describe(event.statementId);
   if (isTerminal(d.status)) {
     return {
@@ -44,13 +60,11 @@ export async function checkBuild(
       ...(d.durationMs === undefined ? {} : { durationMs: d.durationMs }),
     };
   }
-  const attempt = event.poll.attempt + 1;
   if (attempt > MAX_POLLS) {
     await deps.warehouse.cancel(event.statementId);
     throw new BuildTimeoutError(
       `build of ${event.model} still ${d.status} after ${MAX_POLLS} polls; cancelled`,
     );
   }
-  const elapsed = (deps.now().getTime() - Date.parse(event.submittedAt)) / 1000;
-  return { ...event, status: d.status, poll: { attempt, waitSeconds: nextPollSeconds(elapsed) } };
+  return { ...event, status: d.status, poll: next };
 }

@@ -4,6 +4,7 @@ import { runtimeManifest } from '../../shared/runtime/manifest.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
 import { CheckBuildEvent, checkBuild } from './core.js';
 
-export const handler = taskHandler(CheckBuildEvent, (event) =>
-  checkBuild(event, { warehouse: warehouseFor(runtimeManifest()), now: clock.now }),
-);
+export const handler = taskHandler(CheckBuildEvent, (event) => {
+  const index = runtimeManifest();
+  return checkBuild(event, { index, warehouse: warehouseFor(index), now: clock.now });
+});

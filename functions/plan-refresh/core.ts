@@ -3,13 +3,15 @@ import { InvalidInputError, SelectorError } from '../../shared/errors.js';
 import { topologicalLevels } from '../../shared/graph/dag.js';
 import { type IndexedManifest, selectForRequest } from '../../shared/graph/plan.js';
 import { GroupName } from '../../shared/project/schema.js';
+import { decideChanges } from '../../shared/refresh/change-detection.js';
 import { deferredModels } from '../../shared/refresh/gating.js';
 import { parseTableStates, tableStatesSql } from '../../shared/refresh/landing-state.js';
-import { insertOutcomesSql } from '../../shared/refresh/run-log.js';
+import { builtStatesSql, insertRunPlanSql, parseBuiltStates } from '../../shared/refresh/plan-records.js';
+import { insertOutcomesSql, type RecordedOutcome } from '../../shared/refresh/run-log.js';
 import { IsoTimestamp, RunId, Trigger } from '../../shared/runtime/inputs.js';
 import { parseInput } from '../../shared/runtime/parse-input.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
-import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
+import { runInBatches, type WarehousePort } from '../../shared/warehouse/warehouse.js';
 
 /** The console / CLI / schedule input of the curated-refresh state machine. */
 export const CuratedRefreshInput = z.strictObject({
@@ -47,11 +49,15 @@ export interface PlannedRefresh {
   levels: number[];
   selectedCount: number;
   deferredCount: number;
+  buildCount: number;
+  unchangedCount: number;
+  withinToleranceCount: number;
 }
 
 export interface PlanDeps {
   index: IndexedManifest;
   warehouse: WarehousePort;
+  now: () => Date;
 }
 
 function requestOf(ctx: Pick<RefreshContext, 'select' | 'group'>) {
@@ -103,15 +109,43 @@ export async function planRefresh(
     }),
   );
   const deferred = deferredModels(index, plan.selected, states);
-  if (deferred.length > 0) {
-    await warehouse.run([insertOutcomesSql(ctx.runId, ctx.trigger, deferred)], {
-      statementName: `zeo:${ctx.runId}:deferred`,
-    });
-  }
+  const deferredNames = new Set(deferred.map((d) => d.model));
+  // The decision for the whole DAG comes from two reads: the table states above and the model states here.
+  const built = parseBuiltStates(
+    await warehouse.query(builtStatesSql(), { statementName: `zeo:${ctx.runId}:model-states` }),
+  );
+  const decisions = [
+    ...decideChanges({
+      index,
+      runId: ctx.runId,
+      models: plan.levels.flat().filter((m) => !deferredNames.has(m)),
+      states,
+      built,
+      fullRefresh: ctx.fullRefresh,
+      now: deps.now(),
+    }).values(),
+  ];
+  const skipped: RecordedOutcome[] = decisions.flatMap((d) =>
+    d.action === 'build' ? [] : [{ model: d.model, status: d.action, reason: d.reason }],
+  );
+  await runInBatches(
+    warehouse,
+    [
+      ...insertOutcomesSql(ctx.runId, ctx.trigger, [...deferred, ...skipped]),
+      ...insertRunPlanSql(ctx.runId, decisions),
+    ],
+    `zeo:${ctx.runId}:plan`,
+  );
+  const count = (action: string) => decisions.filter((d) => d.action === action).length;
+  // Levels where nothing is to be built are not visited at all (no step, no warehouse read).
+  const toBuild = new Set(decisions.flatMap((d) => (d.action === 'build' ? [d.model] : [])));
   return {
     refresh: ctx,
-    levels: plan.levels.map((_, i) => i),
+    levels: plan.levels.flatMap((level, i) => (level.some((m) => toBuild.has(m)) ? [i] : [])),
     selectedCount: plan.selected.size,
     deferredCount: deferred.length,
+    buildCount: count('build'),
+    unchangedCount: count('unchanged'),
+    withinToleranceCount: count('within_tolerance'),
   };
 }

@@ -1,3 +1,4 @@
+import { clock } from '../../shared/runtime/clock.js';
 import { warehouseFor } from '../../shared/runtime/deps.js';
 import { runtimeManifest } from '../../shared/runtime/manifest.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
@@ -5,5 +6,5 @@ import { PlanRefreshEvent, planRefresh } from './core.js';
 
 export const handler = taskHandler(PlanRefreshEvent, (event) => {
   const index = runtimeManifest();
-  return planRefresh(event, { index, warehouse: warehouseFor(index) });
+  return planRefresh(event, { index, warehouse: warehouseFor(index), now: clock.now });
 });

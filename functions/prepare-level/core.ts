@@ -5,7 +5,7 @@ import { insertOutcomesSql, runOutcomesSql } from '../../shared/refresh/run-log.
 import { bookkeeping } from '../../shared/sql/bookkeeping.js';
 import { type BuildMode, chooseBuildMode, type TargetState } from '../../shared/sql/build.js';
 import { literal } from '../../shared/sql/identifiers.js';
-import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
+import { runInBatches, type WarehousePort } from '../../shared/warehouse/warehouse.js';
 import { CHUNK_SIZE, RefreshContext, selectedLevels } from '../plan-refresh/core.js';
 
 export const PrepareLevelEvent = z.strictObject({
@@ -53,18 +53,19 @@ export async function prepareLevel(
   const { levels } = selectedLevels(index, refresh);
   const level = levels[event.level] ?? [];
   const name = (suffix: string) => `zeo:${event.runId}:level-${event.level}:${suffix}`;
-  const blockedRows = await warehouse.query(runOutcomesSql(event.runId, ['failed', 'deferred', 'skipped']), {
-    statementName: name('outcomes'),
-  });
-  const blocked = new Map(blockedRows.map((r) => [String(r.model), String(r.status)]));
+  const decidedRows = await warehouse.query(
+    runOutcomesSql(event.runId, ['failed', 'deferred', 'skipped', 'unchanged', 'within_tolerance']),
+    { statementName: name('outcomes') },
+  );
+  const decided = new Map(decidedRows.map((r) => [String(r.model), String(r.status)]));
+  // Only a model that did not build blocks its descendants; an unchanged one is simply current.
+  const blocked = new Map(
+    [...decided].filter(([, status]) => ['failed', 'deferred', 'skipped'].includes(status)),
+  );
   const skipped = skippedModels(index, level, blocked);
-  if (skipped.length > 0) {
-    await warehouse.run([insertOutcomesSql(event.runId, event.trigger, skipped)], {
-      statementName: name('skipped'),
-    });
-  }
+  await runInBatches(warehouse, insertOutcomesSql(event.runId, event.trigger, skipped), name('skipped'));
   const skippedNames = new Set(skipped.map((s) => s.model));
-  const toBuild = level.filter((m) => !blocked.has(m) && !skippedNames.has(m));
+  const toBuild = level.filter((m) => !decided.has(m) && !skippedNames.has(m));
   const targets = await readTargetStates(index, toBuild, warehouse, name('targets'));
   const items = toBuild.map((model) => ({
     model,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { releaseLeaseSql } from '../../shared/refresh/lease.js';
 import { insertFailureSql } from '../../shared/refresh/run-log.js';
 import { BuildModeInput, IsoTimestamp, ModelNameInput, RunId, Trigger } from '../../shared/runtime/inputs.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
@@ -55,5 +56,9 @@ export async function recordBuildFailure(
       parameters: { statement_id: event.statementId ?? 'none', error },
     },
   );
+  // The model's build lease goes with the failure, so the next refresh need not wait for it to expire.
+  await deps.warehouse.execute(releaseLeaseSql(event.model, event.runId), {
+    statementName: `zeo:${event.runId}:${event.model}:release`,
+  });
   return { model: event.model, status: 'failed', error };
 }

@@ -26,12 +26,17 @@ export interface RefreshSummary {
     failed: number;
     deferred: number;
     skipped: number;
+    unchanged: number;
+    withinTolerance: number;
     missing: number;
   };
   built: ModelOutcome[];
   failed: ModelOutcome[];
   deferred: ModelOutcome[];
   skipped: ModelOutcome[];
+  /** Not rebuilt because nothing they are built from changed (or it may wait: lag_tolerance). */
+  unchanged: ModelOutcome[];
+  withinTolerance: ModelOutcome[];
   /** Selected models without any recorded outcome (a build lost to a crash): treated as failed. */
   missing: string[];
   truncated: boolean;
@@ -46,11 +51,16 @@ export async function summarizeRefresh(
   const rows = await deps.warehouse.query(runOutcomesSql(event.runId), {
     statementName: `zeo:${event.runId}:summary`,
   });
-  const lists: Record<'success' | 'failed' | 'deferred' | 'skipped', ModelOutcome[]> = {
+  const lists: Record<
+    'success' | 'failed' | 'deferred' | 'skipped' | 'unchanged' | 'within_tolerance',
+    ModelOutcome[]
+  > = {
     success: [],
     failed: [],
     deferred: [],
     skipped: [],
+    unchanged: [],
+    within_tolerance: [],
   };
   const seen = new Set<string>();
   for (const row of rows) {
@@ -76,12 +86,16 @@ export async function summarizeRefresh(
       failed: lists.failed.length,
       deferred: lists.deferred.length,
       skipped: lists.skipped.length,
+      unchanged: lists.unchanged.length,
+      withinTolerance: lists.within_tolerance.length,
       missing: missing.length,
     },
     built: lists.success.slice(0, LIST_LIMIT),
     failed: lists.failed.slice(0, LIST_LIMIT),
     deferred: lists.deferred.slice(0, LIST_LIMIT),
     skipped: lists.skipped.slice(0, LIST_LIMIT),
+    unchanged: lists.unchanged.slice(0, LIST_LIMIT),
+    withinTolerance: lists.within_tolerance.slice(0, LIST_LIMIT),
     missing: missing.slice(0, LIST_LIMIT),
     truncated: Object.values(lists).some((l) => l.length > LIST_LIMIT) || missing.length > LIST_LIMIT,
   };

@@ -376,9 +376,12 @@ function toManifestModel(
     grants: (spec.grants?.select ?? []).map(parseGrant),
     sql,
   };
+  const tolerance =
+    spec.lag_tolerance ?? (spec.group ? project.groups[spec.group]?.lag_tolerance : undefined);
   return {
     name: model.name,
     group: spec.group ?? null,
+    lagToleranceSeconds: tolerance === undefined ? null : (parseDuration(tolerance) ?? null),
     ...(spec.description === undefined ? {} : { description: spec.description }),
     ...definition,
     refs,

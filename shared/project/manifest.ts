@@ -49,6 +49,8 @@ export interface ManifestModel {
   sources: string[];
   /** sha256 of everything that defines the built table: SQL, columns, physical design, materialization. */
   definitionHash: string;
+  /** Seconds a changed input may wait for a rebuild (model's lag_tolerance, else its group's); null = none. */
+  lagToleranceSeconds: number | null;
 }
 
 export interface ManifestProject {
@@ -57,7 +59,7 @@ export interface ManifestProject {
   landing: LandingConfig;
   defaults: { schema: string; materialized: Materialization };
   groups: Record<string, GroupConfig>;
-  refresh: { maxConcurrency: number };
+  refresh: { maxConcurrency: number; leaseTimeoutMinutes: number };
   recovery: {
     recreateIntegration: boolean;
     maxRecreatesPer24h: number;

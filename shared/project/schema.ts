@@ -117,6 +117,8 @@ export const GroupConfig = z.strictObject({
   schedule: ScheduleExpression,
   description: z.string().max(512).optional(),
   enabled: z.boolean().default(true),
+  /** Models of the group whose sources changed are left alone until their last build is this old. */
+  lag_tolerance: Duration.optional(),
 });
 export type GroupConfig = z.infer<typeof GroupConfig>;
 
@@ -135,8 +137,10 @@ export const ProjectFile = z.strictObject({
     .strictObject({
       /** Models built at once inside one DAG level (inline Map MaxConcurrency, ≤ 40 by AWS). */
       maxConcurrency: z.number().int().min(1).max(40).default(10),
+      /** A build lease older than this is taken over (its holder crashed): longer than any build. */
+      leaseTimeoutMinutes: z.number().int().min(1).max(1440).default(360),
     })
-    .default({ maxConcurrency: 10 }),
+    .default({ maxConcurrency: 10, leaseTimeoutMinutes: 360 }),
   recovery: z
     .strictObject({
       recreateIntegration: z.boolean().default(false),
@@ -256,6 +260,8 @@ export const ModelFile = z.strictObject({
     .optional(),
   incremental: IncrementalSpec.optional(),
   grants: z.strictObject({ select: z.array(Grantee).min(1) }).optional(),
+  /** Sources changed but the last build is younger than this: skip (overrides the group's). */
+  lag_tolerance: Duration.optional(),
   columns: z.array(ColumnSpec).min(1, 'declare at least one column'),
 });
 export type ModelFile = z.infer<typeof ModelFile>;

@@ -8,6 +8,12 @@ export interface TableState {
   state: string;
   reason: string;
   lastUpdated: string | null;
+  /**
+   * Where replication of this table stands: its last replicated checkpoint plus its last update
+   * time. Equal positions mean no change reached the table; a resync always moves the update time.
+   * Null when either part is unknown (then anything built from it is rebuilt).
+   */
+  position: string | null;
 }
 
 /** Only `Synced` tables can be read consistently (and by default at all). */
@@ -15,7 +21,7 @@ export const SYNCED = 'Synced';
 
 /** Redshift pads CHAR columns; trim in SQL so comparisons work on either engine. */
 export function tableStatesSql(landingDatabase: string): string {
-  return `SELECT TRIM("schema_name") AS "schema_name", TRIM("table_name") AS "table_name", TRIM("table_state") AS "table_state", TRIM(COALESCE("reason", '')) AS "reason", "last_updated_timestamp"
+  return `SELECT TRIM("schema_name") AS "schema_name", TRIM("table_name") AS "table_name", TRIM("table_state") AS "table_state", TRIM(COALESCE("reason", '')) AS "reason", "last_updated_timestamp", TRIM("table_last_replicated_checkpoint") AS "checkpoint"
 FROM "svv_integration_table_state" WHERE TRIM("target_database") = ${literal(landingDatabase)}`;
 }
 
@@ -29,6 +35,13 @@ export function parseTableStates(rows: readonly Row[]): Map<string, TableState> 
       state: /^[A-Za-z]{1,40}$/.test(String(row.table_state)) ? String(row.table_state) : 'Unknown',
       reason: String(row.reason ?? ''),
       lastUpdated: row.last_updated_timestamp === null ? null : String(row.last_updated_timestamp),
+      position:
+        row.checkpoint === null ||
+        row.checkpoint === undefined ||
+        row.checkpoint === '' ||
+        row.last_updated_timestamp === null
+          ? null
+          : `${String(row.checkpoint)}@${String(row.last_updated_timestamp)}`,
     });
   }
   return states;

@@ -1,12 +1,18 @@
 import { bookkeeping } from '../sql/bookkeeping.js';
 import { literal } from '../sql/identifiers.js';
+import { chunkedInsert, printable } from './chunked-insert.js';
 
 /**
  * SQL for the outcomes a build batch cannot record itself (its transaction rolled back, or it never
  * ran). Values here are validated run ids, triggers and model names; free text goes in parameters.
  */
 
-export type OutcomeStatus = 'success' | 'failed' | 'deferred' | 'skipped';
+/**
+ * success: built. failed: its batch failed. deferred: a landing table it reads is not Synced (nor its
+ * descendants). skipped: an upstream did not build in this run. unchanged / within_tolerance: nothing
+ * it is built from changed, or it changed but the model's lag_tolerance allows waiting.
+ */
+export type OutcomeStatus = 'success' | 'failed' | 'deferred' | 'skipped' | 'unchanged' | 'within_tolerance';
 
 export interface RecordedOutcome {
   model: string;
@@ -16,17 +22,20 @@ export interface RecordedOutcome {
 
 const NOW = 'GETDATE()';
 
-/** One INSERT for many outcomes (deferred/skipped at planning time). Reasons are built by us, not input. */
+/** INSERTs for many outcomes (decided at planning time). Reasons are built by us, not taken from input. */
 export function insertOutcomesSql(
   runId: string,
   trigger: string,
   outcomes: readonly RecordedOutcome[],
-): string {
+): string[] {
   const rows = outcomes.map(
     (o) =>
-      `(${literal(runId)}, ${literal(o.model)}, ${literal(trigger)}, ${literal(o.status)}, ${NOW}, ${NOW}, ${literal(o.reason.slice(0, 1000))})`,
+      `(${literal(runId)}, ${literal(o.model)}, ${literal(trigger)}, ${literal(o.status)}, ${NOW}, ${NOW}, ${literal(printable(o.reason, 1000))})`,
   );
-  return `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "error") VALUES\n${rows.join(',\n')}`;
+  return chunkedInsert(
+    `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "error") VALUES`,
+    rows,
+  );
 }
 
 /** The failure of one build; the error text travels as the :error parameter. */

@@ -9,6 +9,8 @@ export const bookkeeping = {
   modelState: qualified(BOOKKEEPING_SCHEMA, 'model_state'),
   checkpoint: qualified(BOOKKEEPING_SCHEMA, 'checkpoint'),
   reconcileLog: qualified(BOOKKEEPING_SCHEMA, 'reconcile_log'),
+  runPlan: qualified(BOOKKEEPING_SCHEMA, 'run_plan'),
+  modelLease: qualified(BOOKKEEPING_SCHEMA, 'model_lease'),
   assertUnique: qualified(BOOKKEEPING_SCHEMA, 'assert_unique'),
 } as const;
 
@@ -35,12 +37,33 @@ export function bookkeepingSetupStatements(): string[] {
   "statement_id" VARCHAR(128),
   "error" VARCHAR(4096)
 ) DISTSTYLE EVEN SORTKEY ("started_at")`,
+    // What each model was last built from: a build is identified by build_id; inputs_hash covers its
+    // definition, the replication positions of its sources and the build ids of its upstream models.
     `CREATE TABLE IF NOT EXISTS ${bookkeeping.modelState} (
   "model" VARCHAR(256) NOT NULL,
   "definition_hash" CHAR(64) NOT NULL,
   "last_run_id" VARCHAR(128) NOT NULL,
   "last_success_at" TIMESTAMP NOT NULL,
-  "rows" BIGINT
+  "rows" BIGINT,
+  "build_id" VARCHAR(400),
+  "inputs_hash" CHAR(64),
+  "inputs" VARCHAR(65535)
+) DISTSTYLE ALL`,
+    // What a refresh decided to build, and from which inputs; the build batch copies its row into model_state.
+    `CREATE TABLE IF NOT EXISTS ${bookkeeping.runPlan} (
+  "run_id" VARCHAR(128) NOT NULL,
+  "model" VARCHAR(256) NOT NULL,
+  "build_id" VARCHAR(400) NOT NULL,
+  "inputs_hash" CHAR(64) NOT NULL,
+  "inputs" VARCHAR(65535) NOT NULL,
+  "planned_at" TIMESTAMP NOT NULL
+) DISTSTYLE EVEN SORTKEY ("planned_at")`,
+    // Who is building a model right now; taken under LOCK so two executions never build it at once.
+    `CREATE TABLE IF NOT EXISTS ${bookkeeping.modelLease} (
+  "model" VARCHAR(256) NOT NULL,
+  "run_id" VARCHAR(128) NOT NULL,
+  "acquired_at" TIMESTAMP NOT NULL,
+  "expires_at" TIMESTAMP NOT NULL
 ) DISTSTYLE ALL`,
     `CREATE TABLE IF NOT EXISTS ${bookkeeping.checkpoint} (
   "name" VARCHAR(128) NOT NULL,

@@ -63,16 +63,22 @@ export interface RunContext {
 
 /**
  * The success records, written inside the build transaction: a build is recorded if and only if it
- * committed. Failures are recorded by a separate step, since their transaction rolled back.
+ * committed, together with what it was built from (copied from the refresh's plan row) and the
+ * release of the model's build lease. Failures are recorded by a separate step.
  */
 export function successRecords(model: ManifestModel, run: RunContext, rowsFrom: string): string[] {
   const started = `CAST(${literal(run.startedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`;
+  const name = literal(model.name);
+  const runId = literal(run.runId);
   return [
     `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "rows_affected", "definition_hash")
-SELECT ${literal(run.runId)}, ${literal(model.name)}, ${literal(run.trigger)}, 'success', ${started}, GETDATE(), COUNT(*), ${literal(model.definitionHash)} FROM ${rowsFrom}`,
-    `DELETE FROM ${bookkeeping.modelState} WHERE "model" = ${literal(model.name)}`,
-    `INSERT INTO ${bookkeeping.modelState} ("model", "definition_hash", "last_run_id", "last_success_at", "rows")
-SELECT ${literal(model.name)}, ${literal(model.definitionHash)}, ${literal(run.runId)}, GETDATE(), COUNT(*) FROM ${qualifiedModel(model)}`,
+SELECT ${runId}, ${name}, ${literal(run.trigger)}, 'success', ${started}, GETDATE(), COUNT(*), ${literal(model.definitionHash)} FROM ${rowsFrom}`,
+    `DELETE FROM ${bookkeeping.modelState} WHERE "model" = ${name}`,
+    // Without a plan row (a build outside a planned refresh) the inputs stay unknown: the next refresh rebuilds.
+    `INSERT INTO ${bookkeeping.modelState} ("model", "definition_hash", "last_run_id", "last_success_at", "rows", "build_id", "inputs_hash", "inputs")
+SELECT ${name}, ${literal(model.definitionHash)}, ${runId}, GETDATE(), (SELECT COUNT(*) FROM ${qualifiedModel(model)}), p."build_id", p."inputs_hash", p."inputs"
+FROM (SELECT 1 AS "one") AS "zeo_one" LEFT JOIN ${bookkeeping.runPlan} AS p ON p."run_id" = ${runId} AND p."model" = ${name}`,
+    `DELETE FROM ${bookkeeping.modelLease} WHERE "model" = ${name} AND "run_id" = ${runId}`,
   ];
 }
 

@@ -216,3 +216,15 @@ export type WarehousePort = Pick<
   Warehouse,
   'submitBatch' | 'describe' | 'cancel' | 'run' | 'execute' | 'query'
 >;
+
+/** Data API batches hold at most 40 statements; longer lists run as several transactions in order. */
+export async function runInBatches(
+  warehouse: Pick<WarehousePort, 'run'>,
+  sqls: readonly string[],
+  statementName: string,
+): Promise<void> {
+  const BATCH = 40;
+  for (let i = 0; i < sqls.length; i += BATCH) {
+    await warehouse.run(sqls.slice(i, i + BATCH), { statementName: `${statementName}:${i / BATCH}` });
+  }
+}

@@ -51,7 +51,10 @@ describe('State machine: curated-refresh', () => {
     ).toBe(600);
     // Levels in order: every build batch of a level is submitted after all batches of earlier levels.
     const models = new Set(Object.keys(logged));
-    const order = aws.statements.map((s) => s.name.split(':')[2] ?? '').filter((m) => models.has(m));
+    const order = aws.statements
+      .filter((s) => s.name.split(':').length === 3)
+      .map((s) => s.name.split(':')[2] ?? '')
+      .filter((m) => models.has(m));
     expect(order.indexOf('fct_orders')).toBeGreaterThan(order.indexOf('stg_payments'));
     expect(order.indexOf('region_kpis')).toBe(order.length - 1);
     expect(aws.events.filter((e) => e.DetailType === 'Curated Table Refreshed')).toHaveLength(11);

@@ -1,0 +1,51 @@
+import { bookkeeping } from '../sql/bookkeeping.js';
+import { literal } from '../sql/identifiers.js';
+import type { Row } from '../warehouse/warehouse.js';
+
+/**
+ * Model-level queueing: a model is built by one execution at a time. The lease is a row in the
+ * bookkeeping schema, taken in a transaction that first LOCKs the lease table, so two executions that
+ * ask at once are serialised by Redshift itself; an expired lease (its holder crashed) is taken over.
+ * The build batch deletes the lease in the same transaction that records the build.
+ */
+
+export function acquireLeaseStatements(model: string, runId: string, timeoutMinutes: number): string[] {
+  const m = literal(model);
+  const r = literal(runId);
+  return [
+    `LOCK ${bookkeeping.modelLease}`,
+    `DELETE FROM ${bookkeeping.modelLease} WHERE "model" = ${m} AND ("run_id" = ${r} OR "expires_at" < GETDATE())`,
+    `INSERT INTO ${bookkeeping.modelLease} ("model", "run_id", "acquired_at", "expires_at")
+SELECT ${m}, ${r}, GETDATE(), GETDATE() + INTERVAL '${Math.trunc(timeoutMinutes)} minutes'
+WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.modelLease} WHERE "model" = ${m})`,
+  ];
+}
+
+/** Who holds the lease, what the current table was built from, and what this run wants to build. */
+export function leaseStatusSql(model: string, runId: string): string {
+  const m = literal(model);
+  return `SELECT l."run_id" AS "holder", TRIM(s."inputs_hash") AS "built", TRIM(p."inputs_hash") AS "wanted"
+FROM (SELECT 1 AS "one") AS "zeo_one"
+LEFT JOIN ${bookkeeping.modelLease} AS l ON l."model" = ${m}
+LEFT JOIN ${bookkeeping.modelState} AS s ON s."model" = ${m}
+LEFT JOIN ${bookkeeping.runPlan} AS p ON p."run_id" = ${literal(runId)} AND p."model" = ${m}`;
+}
+
+export function releaseLeaseSql(model: string, runId: string): string {
+  return `DELETE FROM ${bookkeeping.modelLease} WHERE "model" = ${literal(model)} AND "run_id" = ${literal(runId)}`;
+}
+
+export type LeaseOutcome =
+  | { kind: 'acquired' }
+  | { kind: 'held'; holder: string }
+  /** Acquired, but meanwhile another run built exactly the inputs this run planned: nothing to do. */
+  | { kind: 'already_built' };
+
+export function leaseOutcome(rows: readonly Row[], runId: string): LeaseOutcome {
+  const row = rows[0] ?? {};
+  const holder = row.holder === null || row.holder === undefined ? null : String(row.holder);
+  if (holder !== runId) return { kind: 'held', holder: holder ?? 'unknown' };
+  const wanted = row.wanted ? String(row.wanted) : '';
+  if (wanted && row.built && String(row.built) === wanted) return { kind: 'already_built' };
+  return { kind: 'acquired' };
+}
