@@ -3,6 +3,8 @@ import { registerGraphCommand } from './commands/graph.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerLocalCommands } from './commands/local.js';
 import { registerProjectCommands } from './commands/project.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerStatusCommand } from './commands/status.js';
 import { reportError } from './output.js';
 
 const program = new Command()
@@ -16,6 +18,8 @@ const program = new Command()
 
 registerProjectCommands(program);
 registerLocalCommands(program);
+registerRunCommand(program);
+registerStatusCommand(program);
 registerGraphCommand(program);
 registerInitCommand(program);
 

@@ -1,4 +1,10 @@
-import { formatIssue, ProjectValidationError, SelectorError, UnknownModelError } from '../shared/errors.js';
+import {
+  formatIssue,
+  InvalidInputError,
+  ProjectValidationError,
+  SelectorError,
+  UnknownModelError,
+} from '../shared/errors.js';
 
 const useColor = () => process.stdout.isTTY === true && !process.env.NO_COLOR;
 
@@ -19,6 +25,17 @@ export function reportError(error: unknown, verbose: boolean): number {
     process.stderr.write(`${style.red('✗')} ${error.issues.length} problem(s) in the curated project:\n`);
     for (const issue of error.issues) process.stderr.write(`  ${formatIssue(issue)}\n`);
     return 1;
+  }
+  if (error instanceof InvalidInputError) {
+    const where = (i: (typeof error.issues)[number]) =>
+      i.field ? `${i.field}: ` : i.file !== 'input' ? `${i.file}: ` : '';
+    process.stderr.write(
+      `${style.red('error:')} invalid input: ${error.issues.map((i) => `${where(i)}${i.message}`).join('; ')}\n`,
+    );
+    process.stderr.write(
+      `${style.dim("hint: nothing was started; see docs/operations.md for each state machine's input")}\n`,
+    );
+    return 2;
   }
   if (error instanceof SelectorError || error instanceof UnknownModelError) {
     process.stderr.write(`${style.red('error:')} ${error.message}\n`);

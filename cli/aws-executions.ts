@@ -1,0 +1,84 @@
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListStateMachinesCommand,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+
+/** Starting and following executions on AWS Step Functions for `zeo run`. */
+
+export const SERVICE = 'zero-etl-orchestrator';
+
+export async function findStateMachineArn(
+  sfn: Pick<SFNClient, 'send'>,
+  stage: string,
+  machine: string,
+): Promise<string> {
+  const name = `${SERVICE}-${stage}-${machine}`;
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListStateMachinesCommand({ ...(nextToken ? { nextToken } : {}) }));
+    const found = page.stateMachines?.find((m) => m.name === name);
+    if (found?.stateMachineArn) return found.stateMachineArn;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  throw new Error(
+    `state machine ${name} not found in this account and region (deployed with --stage ${stage}?)`,
+  );
+}
+
+export function consoleLink(executionArn: string): string {
+  const region = executionArn.split(':')[3] ?? 'us-east-1';
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+export async function startExecution(
+  sfn: Pick<SFNClient, 'send'>,
+  stateMachineArn: string,
+  name: string,
+  input: unknown,
+) {
+  const out = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  if (!out.executionArn) throw new Error('StartExecution returned no execution ARN');
+  return out.executionArn;
+}
+
+export interface FollowResult {
+  status: string;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+}
+
+/** Polls an execution until it stops, reporting the state it is in; `shouldStop` ends following early. */
+export async function followExecution(
+  sfn: Pick<SFNClient, 'send'>,
+  executionArn: string,
+  onProgress: (state: string, elapsedSeconds: number) => void,
+  options: { intervalMs?: number; shouldStop?: () => boolean; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<FollowResult | undefined> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  for (;;) {
+    if (options.shouldStop?.()) return undefined;
+    const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const elapsed = d.startDate ? (Date.now() - d.startDate.getTime()) / 1000 : 0;
+    if (d.status && d.status !== 'RUNNING') {
+      return {
+        status: d.status,
+        ...(d.output ? { output: JSON.parse(d.output) as unknown } : {}),
+        ...(d.error ? { error: d.error } : {}),
+        ...(d.cause ? { cause: d.cause } : {}),
+      };
+    }
+    const history = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }),
+    );
+    const entered = history.events?.find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails
+      ?.name;
+    onProgress(entered ?? 'starting', elapsed);
+    await sleep(options.intervalMs ?? 5000);
+  }
+}

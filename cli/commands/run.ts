@@ -1,0 +1,194 @@
+import { writeFileSync } from 'node:fs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { Argument, type Command, Option } from 'commander';
+import { InvalidInputError } from '../../shared/errors.js';
+import { indexManifest } from '../../shared/graph/plan.js';
+import { loadProject } from '../../shared/project/load.js';
+import {
+  type Timeline,
+  timelineFromRunLog,
+  timelineMermaid,
+  timelineSvg,
+} from '../../shared/refresh/timeline.js';
+import { consoleLink, findStateMachineArn, followExecution, startExecution } from '../aws-executions.js';
+import { readInput, STATE_MACHINE_INPUTS, validateAgainstProject, validateInput } from '../inputs.js';
+import { style } from '../output.js';
+import { table } from '../table.js';
+
+interface RunOptions {
+  project: string;
+  input?: string;
+  select?: string;
+  stage: string;
+  local?: boolean;
+  follow: boolean;
+  timeline?: string;
+  json?: boolean;
+}
+
+function writeTimeline(path: string, timeline: Timeline): void {
+  const text = path.endsWith('.svg')
+    ? timelineSvg(timeline)
+    : `\`\`\`mermaid\n${timelineMermaid(timeline)}\`\`\`\n`;
+  writeFileSync(path, text);
+  console.error(`wrote the timeline to ${path}`);
+}
+
+function printSummary(output: unknown): void {
+  const summary = output as
+    | { counts?: Record<string, number>; failed?: { model: string; reason?: string }[] }
+    | undefined;
+  if (!summary?.counts) {
+    if (output !== undefined) console.log(JSON.stringify(output, null, 2));
+    return;
+  }
+  console.log(
+    table(
+      ['outcome', 'models'],
+      Object.entries(summary.counts).map(([k, v]) => [k, v]),
+    ),
+  );
+  for (const f of summary.failed ?? []) console.log(`  ${style.red('✗')} ${f.model}: ${f.reason ?? ''}`);
+}
+
+async function runLocal(machine: string, input: unknown, options: RunOptions): Promise<number> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  const { startLocalOrchestrator } = await import('../../local/app.js');
+  const app = await startLocalOrchestrator({
+    projectDir: options.project,
+    onEvent: (record, event) => {
+      if (options.json) return;
+      if (event.type === 'StateEntered' && event.state?.name === 'SubmitBuild') {
+        const item = event.state.input as { model?: string; mode?: string } | undefined;
+        console.log(style.dim(`  building ${item?.model} (${item?.mode})`));
+      } else if (event.type === 'StateEntered' && record.parentArn === undefined && event.state) {
+        console.log(style.dim(`  ${event.state.name}`));
+      }
+    },
+  });
+  try {
+    const record = app.start(machine, input, `${machine}-local-${Date.now()}`);
+    if (!options.json) console.log(`▶ ${machine} ${record.name} (local)`);
+    await record.done;
+    await app.settle();
+    if (options.timeline) {
+      const outcomes = (await app.stack.warehouse.query(
+        `SELECT model, status FROM zeo.run_log WHERE run_id = '${record.name}'`,
+      )) as { model: string; status: string }[];
+      const { localTimeline } = await import('../../local/sfn/timeline.js');
+      writeTimeline(options.timeline, localTimeline(record, app.sfn.executions, outcomes));
+    }
+    if (options.json) {
+      console.log(
+        JSON.stringify(
+          {
+            execution: record.name,
+            status: record.status,
+            output: record.output ?? null,
+            error: record.error ?? null,
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      console.log(
+        `${record.status === 'SUCCEEDED' ? style.green('✓') : style.red('✗')} ${machine} ${record.status}${record.error ? `: ${record.error}` : ''}`,
+      );
+      printSummary(record.output);
+    }
+    return record.status === 'SUCCEEDED' ? 0 : 1;
+  } finally {
+    await app.close();
+  }
+}
+
+async function runAws(machine: string, input: unknown, options: RunOptions): Promise<number> {
+  const sfn = new SFNClient({});
+  const arn = await findStateMachineArn(sfn, options.stage, machine);
+  const executionArn = await startExecution(sfn, arn, `${machine}-cli-${Date.now()}`, input);
+  console.log(`▶ ${machine}: ${consoleLink(executionArn)}`);
+  if (!options.follow) return 0;
+  let stopped = false;
+  const onSigint = () => {
+    stopped = true;
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await followExecution(
+      sfn,
+      executionArn,
+      (state, elapsed) => {
+        if (!options.json) console.log(style.dim(`  ${Math.round(elapsed)}s ${state}`));
+      },
+      { shouldStop: () => stopped },
+    );
+    if (!result) {
+      console.log('stopped following; the execution goes on (see the console link above)');
+      return 130;
+    }
+    if (options.timeline && machine === 'curated-refresh') {
+      const { warehouseFor } = await import('../../shared/runtime/deps.js');
+      const warehouse = warehouseFor(indexManifest(loadProject(options.project)));
+      const runId = executionArn.split(':').pop() ?? '';
+      const rows = await warehouse.query(
+        `SELECT model, status, started_at, finished_at FROM zeo.run_log WHERE run_id = '${runId.replace(/[^A-Za-z0-9_-]/g, '')}'`,
+        { statementName: `zeo:${runId}:timeline` },
+      );
+      writeTimeline(options.timeline, timelineFromRunLog(runId, new Date(), rows));
+    }
+    if (options.json) console.log(JSON.stringify({ executionArn, ...result }, null, 2));
+    else {
+      console.log(
+        `${result.status === 'SUCCEEDED' ? style.green('✓') : style.red('✗')} ${machine} ${result.status}${result.error ? `: ${result.error}` : ''}`,
+      );
+      printSummary(result.output);
+      console.log(consoleLink(executionArn));
+    }
+    return result.status === 'SUCCEEDED' ? 0 : 1;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description(
+      'start a state machine (AWS Step Functions, or the embedded stack with --local) and follow it',
+    )
+    .addArgument(
+      new Argument('<state-machine>', 'the state machine to start').choices(
+        Object.keys(STATE_MACHINE_INPUTS),
+      ),
+    )
+    .option('-p, --project <dir>', 'curated project folder', './curated')
+    .option('-i, --input <json|@file>', 'the execution input (validated before anything starts)')
+    .option('-s, --select <selector>', 'curated-refresh only: shorthand for {"select": …}')
+    .option('--stage <stage>', 'deployment stage on AWS', 'dev')
+    .option('--local', 'run on the embedded local stack instead of AWS')
+    .option('--no-follow', 'start and return the execution ARN without following it')
+    .addOption(
+      new Option('--timeline <file>', 'curated-refresh: write a Gantt chart of the builds (.svg or .md)'),
+    )
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ zeo run curated-refresh --local -p examples/shop/curated --select 'fct_orders+' --timeline refresh.svg\n  $ zeo run resync-recovery --input '{"tables":["public.orders"]}' --stage prod\n  $ zeo run integration-recovery --input @recover.json --stage prod --no-follow`,
+    )
+    .action(async (machine: string, options: RunOptions) => {
+      let input = readInput(options.input);
+      if (options.select !== undefined) {
+        if (machine !== 'curated-refresh')
+          throw new InvalidInputError([
+            { file: 'input', field: '--select', message: 'only applies to curated-refresh' },
+          ]);
+        input = { ...(input as object), select: options.select };
+      }
+      validateInput(machine, input);
+      validateAgainstProject(machine, input, indexManifest(loadProject(options.project)));
+      process.exitCode = options.local
+        ? await runLocal(machine, input, options)
+        : await runAws(machine, input, options);
+    });
+}

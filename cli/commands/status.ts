@@ -1,0 +1,109 @@
+import { ExecutionStatus, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { Command } from 'commander';
+import { indexManifest } from '../../shared/graph/plan.js';
+import { loadProject } from '../../shared/project/load.js';
+import { clock } from '../../shared/runtime/clock.js';
+import { integrationsFor, warehouseFor } from '../../shared/runtime/deps.js';
+import { findStateMachineArn } from '../aws-executions.js';
+import { STATE_MACHINE_INPUTS } from '../inputs.js';
+import { printJson, style } from '../output.js';
+import { collectStatus, type StatusReport } from '../status.js';
+import { table } from '../table.js';
+
+function print(report: StatusReport): void {
+  const i = report.integration;
+  console.log(style.bold('Integration'));
+  console.log(
+    i
+      ? `  ${i.arn}\n  status: ${i.status}${i.errors.length ? ` (${i.errors.map((e) => e.code).join(', ')})` : ''}`
+      : '  not found',
+  );
+  console.log(style.bold('\nLanding tables'));
+  console.log(
+    `  ${Object.entries(report.tables.counts)
+      .map(([state, n]) => `${state}: ${n}`)
+      .join(', ')}`,
+  );
+  for (const t of report.tables.notSynced)
+    console.log(`  ${style.red('•')} ${t.table} ${t.state}: ${t.reason}`);
+  console.log(style.bold('\nCurated models'));
+  console.log(
+    table(
+      ['model', 'last success (UTC)', 'age (min)', 'rows', 'last outcome'],
+      report.models.map((m) => [
+        m.model,
+        m.lastSuccess?.slice(0, 16).replace('T', ' ') ?? 'never',
+        m.ageMinutes ?? '-',
+        m.rows ?? '-',
+        m.lastError ? `${m.lastStatus}: ${m.lastError.slice(0, 60)}` : (m.lastStatus ?? '-'),
+      ]),
+    ),
+  );
+  console.log(style.bold('\nRunning executions'));
+  if (report.running.length === 0) console.log('  none');
+  for (const r of report.running) console.log(`  ${r.stateMachine} ${r.name} since ${r.started}`);
+}
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('the integration, landing table states, curated freshness per model and running executions')
+    .option('-p, --project <dir>', 'curated project folder', './curated')
+    .option('--stage <stage>', 'deployment stage on AWS (for running executions)', 'dev')
+    .option('--local', 'read a freshly started embedded stack instead of AWS')
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ zeo status -p curated --stage prod\n  $ zeo status --local -p examples/shop/curated --json',
+    )
+    .action(async (options: { project: string; stage: string; local?: boolean; json?: boolean }) => {
+      const index = indexManifest(loadProject(options.project));
+      let report: StatusReport;
+      if (options.local) {
+        process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+        const { startLocalOrchestrator } = await import('../../local/app.js');
+        const app = await startLocalOrchestrator({ projectDir: options.project });
+        try {
+          report = await collectStatus({
+            index,
+            warehouse: warehouseFor(index),
+            integrations: integrationsFor(),
+            running: async () =>
+              app.sfn.executions
+                .filter((e) => e.status === 'RUNNING')
+                .map((e) => ({ stateMachine: e.machine, name: e.name, started: e.startedAt.toISOString() })),
+            now: clock.now,
+          });
+        } finally {
+          await app.close();
+        }
+      } else {
+        const sfn = new SFNClient({});
+        report = await collectStatus({
+          index,
+          warehouse: warehouseFor(index),
+          integrations: integrationsFor(),
+          running: async () => {
+            const running: StatusReport['running'] = [];
+            for (const machine of Object.keys(STATE_MACHINE_INPUTS)) {
+              const arn = await findStateMachineArn(sfn, options.stage, machine);
+              const out = await sfn.send(
+                new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: ExecutionStatus.RUNNING }),
+              );
+              for (const e of out.executions ?? []) {
+                running.push({
+                  stateMachine: machine,
+                  name: e.name ?? '',
+                  started: e.startDate?.toISOString() ?? '',
+                });
+              }
+            }
+            return running;
+          },
+          now: clock.now,
+        });
+      }
+      if (options.json) printJson(report);
+      else print(report);
+    });
+}

@@ -1,0 +1,162 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { consoleLink, findStateMachineArn, followExecution } from '../../cli/aws-executions.js';
+
+const exec = promisify(execFile);
+
+async function zeo(...args: string[]) {
+  try {
+    const { stdout, stderr } = await exec('node', ['bin/zeo.js', ...args], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+const SHOP = ['-p', 'examples/shop/curated'];
+
+describe('CLI: zeo run / status on the embedded stack', () => {
+  it('runs curated-refresh locally, reports the outcome as JSON and draws the timeline (SVG and Mermaid)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zeo-run-'));
+    const svg = join(dir, 'timeline.svg');
+    const result = await zeo('run', 'curated-refresh', '--local', ...SHOP, '--json', '--timeline', svg);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      status: string;
+      output: { counts: Record<string, number> };
+    };
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.output.counts).toMatchObject({ selected: 11, built: 11, failed: 0 });
+    const text = readFileSync(svg, 'utf8');
+    expect(XMLValidator.validate(text)).toBe(true);
+    for (const model of ['fct_orders', 'region_kpis', 'dim_customers'])
+      expect(text).toContain(`<title>${model}: success`);
+    const md = join(dir, 'timeline.md');
+    const again = await zeo('run', 'curated-refresh', '--local', ...SHOP, '--timeline', md);
+    expect(again.code, again.stderr).toBe(0);
+    const mermaid = readFileSync(md, 'utf8');
+    expect(mermaid.startsWith('```mermaid\ngantt\n')).toBe(true);
+    expect(mermaid).toContain('section fct_orders');
+  });
+
+  it.each([
+    [['--input', '{not json'], /invalid input: not valid JSON/],
+    [['--input', '{"fullRefresh":"yes"}'], /invalid input: fullRefresh: Invalid input: expected boolean/],
+    [['--input', '{"group":"weekly"}'], /invalid input: group: unknown group 'weekly'/],
+  ])('refuses bad input %j with exit 2 before starting anything', async (args, message) => {
+    const result = await zeo('run', 'curated-refresh', '--local', ...SHOP, ...args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+  });
+
+  it('refuses --select for other state machines and unknown state machines', async () => {
+    const select = await zeo(
+      'run',
+      'resync-recovery',
+      '--local',
+      ...SHOP,
+      '--select',
+      'x',
+      '--input',
+      '{"tables":["public.orders"]}',
+    );
+    expect(select.code).toBe(2);
+    expect(select.stderr).toMatch(/--select: only applies to curated-refresh/);
+    const unknown = await zeo('run', 'nope', '--local', ...SHOP);
+    expect(unknown.code).toBe(2);
+  });
+
+  it('status --local reports the integration, table states and per-model freshness as JSON', async () => {
+    const result = await zeo('status', '--local', ...SHOP, '--json');
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as {
+      integration: { status: string };
+      tables: { counts: Record<string, number> };
+      models: { model: string; lastSuccess: string | null }[];
+      running: unknown[];
+    };
+    expect(report.integration.status).toBe('active');
+    expect(report.tables.counts).toEqual({ Synced: 6 });
+    expect(report.models).toHaveLength(11);
+    expect(report.models.every((m) => m.lastSuccess === null)).toBe(true);
+    expect(report.running).toEqual([]);
+  });
+});
+
+describe('CLI: following executions on AWS (SDK mocked)', () => {
+  it('finds the stage state machine across pages, follows until it stops and links the console', async () => {
+    const sfn = mockClient(SFNClient);
+    const arn =
+      'arn:aws:states:eu-west-1:123456789012:stateMachine:zero-etl-orchestrator-prod-curated-refresh';
+    sfn
+      .on(ListStateMachinesCommand)
+      .resolvesOnce({ stateMachines: [], nextToken: 'p2' })
+      .resolvesOnce({
+        stateMachines: [
+          {
+            name: 'zero-etl-orchestrator-prod-curated-refresh',
+            stateMachineArn: arn,
+            type: 'STANDARD',
+            creationDate: new Date(),
+          },
+        ],
+      });
+    const client = new SFNClient({ region: 'eu-west-1' });
+    expect(await findStateMachineArn(client, 'prod', 'curated-refresh')).toBe(arn);
+    const execution =
+      'arn:aws:states:eu-west-1:123456789012:execution:zero-etl-orchestrator-prod-curated-refresh:run-1';
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({
+        executionArn: execution,
+        status: 'RUNNING',
+        startDate: new Date(),
+        stateMachineArn: arn,
+      })
+      .resolvesOnce({
+        executionArn: execution,
+        status: 'SUCCEEDED',
+        startDate: new Date(),
+        stateMachineArn: arn,
+        output: '{"counts":{"built":3}}',
+      });
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .resolves({
+        events: [
+          {
+            id: 5,
+            timestamp: new Date(),
+            type: 'TaskStateEntered',
+            stateEnteredEventDetails: { name: 'PrepareLevel' },
+          },
+        ],
+      });
+    const seen: string[] = [];
+    const result = await followExecution(client, execution, (state) => seen.push(state), {
+      sleep: async () => undefined,
+    });
+    expect(seen).toEqual(['PrepareLevel']);
+    expect(result).toEqual({ status: 'SUCCEEDED', output: { counts: { built: 3 } } });
+    expect(consoleLink(execution)).toBe(
+      `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${execution}`,
+    );
+    sfn.restore();
+  });
+});
