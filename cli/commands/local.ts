@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { EventLog, ExecutionRecord } from '../../local/sfn/runner.js';
+import { InvalidInputError } from '../../shared/errors.js';
 import { style } from '../output.js';
 import { table } from '../table.js';
 
@@ -46,6 +47,7 @@ function summaryText(output: unknown): string {
 
 export function registerLocalCommands(program: Command): void {
   const local = program.command('local').description('the embedded local stack (no AWS account needed)');
+  registerLocalDaemonCommands(local);
   local
     .command('scenario')
     .description(
@@ -82,5 +84,85 @@ export function registerLocalCommands(program: Command): void {
       console.log(
         `\n${summary.transitions} state transitions, ${summary.lambdaInvocations} Lambda invocations, ${summary.dataApiCalls} Data API statements, ${summary.eventsEmitted} events emitted; ${summary.simulatedHours.toFixed(1)} simulated hours in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
+    });
+}
+
+export function registerLocalDaemonCommands(local: Command): void {
+  local
+    .command('start')
+    .description('start the embedded stack and keep it running (Ctrl-C or `zeo local stop` ends it)')
+    .option('-p, --project <dir>', 'curated project folder', 'examples/shop/curated')
+    .action(async (options: { project: string }) => {
+      process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+      const { startLocalOrchestrator } = await import('../../local/app.js');
+      const { removeControlInfo, startControlServer, writeControlInfo } = await import(
+        '../../local/control.js'
+      );
+      const app = await startLocalOrchestrator({ projectDir: options.project });
+      let stopping = false;
+      const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        await control.close();
+        await app.close();
+        removeControlInfo();
+        console.log('local stack stopped');
+      };
+      const control = await startControlServer(app, () => void stop());
+      writeControlInfo({
+        control: control.endpoint,
+        dataApi: app.stack.dataApiEndpoint,
+        rds: app.stack.rdsEndpoint,
+        pid: process.pid,
+      });
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+      console.log(`local stack running (project ${app.manifest.project.name})`);
+      console.log(`  Redshift Data API  ${app.stack.dataApiEndpoint}`);
+      console.log(`  RDS                ${app.stack.rdsEndpoint}`);
+      console.log(`  control            ${control.endpoint}  (.zeo/local.json)`);
+      console.log(
+        style.dim('  try: zeo local inject resync public.orders · zeo status --local · zeo local stop'),
+      );
+    });
+  local
+    .command('inject')
+    .description('break the running local stack like AWS would')
+    .argument('<kind>', 'resync <schema.table> | fail <REDSHIFT-INTEGRATION-EVENT code> | ddl <source SQL>')
+    .argument('<value>', 'the table, the event code or the SQL')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  $ zeo local inject resync public.orders\n  $ zeo local inject fail 0007\n  $ zeo local inject ddl 'ALTER TABLE public.orders ADD COLUMN note text'",
+    )
+    .action(async (kind: string, value: string) => {
+      const { callControl, findRunningStack } = await import('../../local/control.js');
+      const info = await findRunningStack();
+      if (!info) throw new Error('no local stack is running; start one with `zeo local start`');
+      const body =
+        kind === 'resync'
+          ? { kind, table: value }
+          : kind === 'fail'
+            ? { kind, code: value }
+            : kind === 'ddl'
+              ? { kind, sql: value }
+              : undefined;
+      if (!body)
+        throw new InvalidInputError([
+          { file: 'input', field: 'kind', message: `'${kind}' is not resync, fail or ddl` },
+        ]);
+      console.log(JSON.stringify(await callControl(info, 'POST', '/inject', body)));
+      // Let the watchdog and the rules react: a few simulated minutes pass.
+      const advanced = await callControl<{ fired: string[] }>(info, 'POST', '/advance', { minutes: 5 });
+      console.log(`5 simulated minutes later, started: ${advanced.fired.join(', ') || 'nothing'}`);
+    });
+  local
+    .command('stop')
+    .description('stop the running local stack')
+    .action(async () => {
+      const { callControl, findRunningStack } = await import('../../local/control.js');
+      const info = await findRunningStack();
+      if (!info) throw new Error('no local stack is running');
+      await callControl(info, 'POST', '/stop');
+      console.log('stopping the local stack');
     });
 }

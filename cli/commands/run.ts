@@ -52,6 +52,32 @@ function printSummary(output: unknown): void {
 }
 
 async function runLocal(machine: string, input: unknown, options: RunOptions): Promise<number> {
+  const { callControl, findRunningStack } = await import('../../local/control.js');
+  const running = await findRunningStack();
+  if (running) {
+    // A `zeo local start` stack is running: run there, so its state (and `zeo status --local`) follows.
+    const result = await callControl<{ name: string; status: string; output: unknown; error: string | null }>(
+      running,
+      'POST',
+      '/run',
+      {
+        stateMachine: machine,
+        input,
+      },
+    );
+    if (options.json) console.log(JSON.stringify({ execution: result.name, ...result }, null, 2));
+    else {
+      console.log(
+        `${result.status === 'SUCCEEDED' ? style.green('✓') : style.red('✗')} ${machine} ${result.name} ${result.status}${result.error ? `: ${result.error}` : ''}`,
+      );
+      printSummary(result.output);
+    }
+    if (options.timeline)
+      console.error(
+        '--timeline needs a run in this process; stop the running local stack or omit --timeline',
+      );
+    return result.status === 'SUCCEEDED' ? 0 : 1;
+  }
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   const { startLocalOrchestrator } = await import('../../local/app.js');
   const app = await startLocalOrchestrator({

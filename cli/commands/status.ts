@@ -50,7 +50,7 @@ export function registerStatusCommand(program: Command): void {
     .description('the integration, landing table states, curated freshness per model and running executions')
     .option('-p, --project <dir>', 'curated project folder', './curated')
     .option('--stage <stage>', 'deployment stage on AWS (for running executions)', 'dev')
-    .option('--local', 'read a freshly started embedded stack instead of AWS')
+    .option('--local', 'read the running `zeo local start` stack (or a freshly started one) instead of AWS')
     .option('--json', 'machine-readable output')
     .addHelpText(
       'after',
@@ -59,7 +59,11 @@ export function registerStatusCommand(program: Command): void {
     .action(async (options: { project: string; stage: string; local?: boolean; json?: boolean }) => {
       const index = indexManifest(loadProject(options.project));
       let report: StatusReport;
-      if (options.local) {
+      const { callControl, findRunningStack } = await import('../../local/control.js');
+      const running = options.local ? await findRunningStack() : undefined;
+      if (running) {
+        report = await callControl<StatusReport>(running, 'GET', '/status');
+      } else if (options.local) {
         process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
         const { startLocalOrchestrator } = await import('../../local/app.js');
         const app = await startLocalOrchestrator({ projectDir: options.project });

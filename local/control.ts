@@ -1,0 +1,128 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { collectStatus, type StatusReport } from '../cli/status.js';
+import { indexManifest } from '../shared/graph/plan.js';
+import { clock } from '../shared/runtime/clock.js';
+import { integrationsFor, warehouseFor } from '../shared/runtime/deps.js';
+import type { LocalOrchestrator } from './app.js';
+import { type LocalEndpoint, serveLocal } from './http.js';
+
+/**
+ * The control endpoint of a long-running `zeo local start`: other `zeo` processes find it through
+ * `.zeo/local.json` and use it to inject faults, start executions, read status and stop the stack.
+ */
+
+/** Where a running stack leaves its endpoints (ZEO_LOCAL_STATE overrides, e.g. for tests). */
+const controlFile = () => process.env.ZEO_LOCAL_STATE || '.zeo/local.json';
+
+export interface ControlInfo {
+  control: string;
+  dataApi: string;
+  rds: string;
+  pid: number;
+}
+
+export type Injection =
+  | { kind: 'resync'; table: string }
+  | { kind: 'fail'; code: string }
+  | { kind: 'ddl'; sql: string };
+
+export async function startControlServer(app: LocalOrchestrator, onStop: () => void): Promise<LocalEndpoint> {
+  const json = (status: number, value: unknown) => ({
+    status,
+    contentType: 'application/json',
+    body: JSON.stringify(value),
+  });
+  return serveLocal(async ({ method, url, body }) => {
+    const request = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    if (method === 'POST' && url === '/inject') {
+      const injection = request as unknown as Injection;
+      if (injection.kind === 'resync') {
+        const [schema = '', table = ''] = injection.table.split('.');
+        await app.stack.simulator.resyncTable(schema, table);
+      } else if (injection.kind === 'fail') {
+        await app.stack.simulator.failIntegration(injection.code);
+      } else if (injection.kind === 'ddl') {
+        return json(200, { resyncing: await app.stack.simulator.applySourceDdl(injection.sql) });
+      } else {
+        return json(400, { message: 'kind must be resync, fail or ddl' });
+      }
+      return json(200, { injected: injection.kind });
+    }
+    if (method === 'POST' && url === '/run') {
+      const record = app.start(
+        String(request.stateMachine),
+        request.input ?? {},
+        typeof request.name === 'string' ? request.name : undefined,
+      );
+      await record.done;
+      return json(200, {
+        name: record.name,
+        status: record.status,
+        output: record.output ?? null,
+        error: record.error ?? null,
+      });
+    }
+    if (method === 'POST' && url === '/advance') {
+      const fired = await app.advance(Number(request.minutes ?? 5) * 60_000);
+      await app.settle();
+      return json(200, { fired: fired.map((f) => f.name) });
+    }
+    if (method === 'GET' && url === '/status') {
+      const index = indexManifest(app.manifest);
+      const report: StatusReport = await collectStatus({
+        index,
+        warehouse: warehouseFor(index),
+        integrations: integrationsFor(),
+        running: async () =>
+          app.sfn.executions
+            .filter((e) => e.status === 'RUNNING')
+            .map((e) => ({ stateMachine: e.machine, name: e.name, started: e.startedAt.toISOString() })),
+        now: clock.now,
+      });
+      return json(200, report);
+    }
+    if (method === 'POST' && url === '/stop') {
+      setImmediate(onStop);
+      return json(200, { stopping: true });
+    }
+    return json(404, { message: `no ${method} ${url}` });
+  });
+}
+
+export function writeControlInfo(info: ControlInfo): void {
+  mkdirSync(dirname(controlFile()), { recursive: true });
+  writeFileSync(controlFile(), JSON.stringify(info, null, 2));
+}
+
+export function removeControlInfo(): void {
+  rmSync(controlFile(), { force: true });
+}
+
+/** The running local stack's control endpoint, or undefined when none is running. */
+export async function findRunningStack(): Promise<ControlInfo | undefined> {
+  if (!existsSync(controlFile())) return undefined;
+  const info = JSON.parse(readFileSync(controlFile(), 'utf8')) as ControlInfo;
+  try {
+    const response = await fetch(`${info.control}/status`, { signal: AbortSignal.timeout(20_000) });
+    return response.ok ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function callControl<T>(
+  info: ControlInfo,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(`${info.control}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const value = (await response.json()) as T & { message?: string };
+  if (!response.ok) throw new Error(`local stack: ${value.message ?? response.status}`);
+  return value;
+}
