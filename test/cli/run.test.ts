@@ -136,18 +136,16 @@ describe('CLI: following executions on AWS (SDK mocked)', () => {
         stateMachineArn: arn,
         output: '{"counts":{"built":3}}',
       });
-    sfn
-      .on(GetExecutionHistoryCommand)
-      .resolves({
-        events: [
-          {
-            id: 5,
-            timestamp: new Date(),
-            type: 'TaskStateEntered',
-            stateEnteredEventDetails: { name: 'PrepareLevel' },
-          },
-        ],
-      });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        {
+          id: 5,
+          timestamp: new Date(),
+          type: 'TaskStateEntered',
+          stateEnteredEventDetails: { name: 'PrepareLevel' },
+        },
+      ],
+    });
     const seen: string[] = [];
     const result = await followExecution(client, execution, (state) => seen.push(state), {
       sleep: async () => undefined,
