@@ -1,31 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const exec = promisify(execFile);
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function zeo(...args: string[]): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await exec('node', ['bin/zeo.js', ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-const SHOP = ['-p', 'examples/shop/curated'];
+import { SHOP, zeo } from '../helpers/cli.js';
 
 describe('CLI: zeo', () => {
   it('validate passes on the example with a one-line summary', async () => {

@@ -1,35 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { instance } from '@viz-js/viz';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../shared/project/manifest.js';
+import { SHOP, zeo } from '../helpers/cli.js';
 
-const exec = promisify(execFile);
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real bin, as a user runs it. */
-async function zeo(...args: string[]): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await exec('node', ['bin/zeo.js', ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-const SHOP = ['-p', 'examples/shop/curated'];
 const manifest = JSON.parse(readFileSync('test/fixtures/golden/shop-manifest.json', 'utf8')) as Manifest;
 const edgeKey = (from: string, to: string) => `${from} -> ${to}`;
 

@@ -1,35 +1,11 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { ModelFile, ProjectFile } from '../../shared/project/schema.js';
-
-const exec = promisify(execFile);
-const BIN = join(process.cwd(), 'bin', 'zeo.js');
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real bin, run from `cwd` as a user would run it in their repository. */
-async function zeo(cwd: string, ...args: string[]): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await exec('node', [BIN, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+import { zeoIn } from '../helpers/cli.js';
 
 /** Every field of a zod object schema, by its last key (`warehouse.secretArn` → `secretArn`). */
 function fieldNames(schema: z.ZodType, out = new Set<string>()): Set<string> {
@@ -53,34 +29,34 @@ const scratch = () => mkdtempSync(join(tmpdir(), 'zeo-init-'));
 describe('CLI: zeo init', () => {
   it('scaffolds a project that validates, plans and draws as it is', async () => {
     const cwd = scratch();
-    const created = await zeo(cwd, 'init', 'acme/curated');
+    const created = await zeoIn(cwd, 'init', 'acme/curated');
     expect(created.code).toBe(0);
     expect(created.stdout).toContain('created a curated project in acme/curated/');
     for (const file of ['project.yml', 'models/daily_orders.sql', 'models/daily_orders.yml']) {
       expect(existsSync(join(cwd, 'acme/curated', file)), file).toBe(true);
       expect(created.stdout).toContain(join('acme/curated', file));
     }
-    const validated = await zeo(cwd, 'validate', '-p', 'acme/curated');
+    const validated = await zeoIn(cwd, 'validate', '-p', 'acme/curated');
     expect(validated.stderr).toBe('');
     expect(validated.code).toBe(0);
     // The name comes from the folder above the conventional `curated`.
     expect(validated.stdout.trim()).toBe('✓ acme: 1 models, 1 sources, 1 levels, groups: daily');
-    const plan = await zeo(cwd, 'plan', '-p', 'acme/curated', '--json');
+    const plan = await zeoIn(cwd, 'plan', '-p', 'acme/curated', '--json');
     expect(JSON.parse(plan.stdout)).toEqual({ levels: [['daily_orders']], modelCount: 1 });
-    const graph = await zeo(cwd, 'graph', '-p', 'acme/curated');
+    const graph = await zeoIn(cwd, 'graph', '-p', 'acme/curated');
     expect(graph.stdout).toContain('public.orders');
   });
 
   it('defaults to ./curated and takes --name', async () => {
     const cwd = scratch();
-    expect((await zeo(cwd, 'init', '--name', 'acme-reporting')).code).toBe(0);
-    const validated = await zeo(cwd, 'validate', '--json');
+    expect((await zeoIn(cwd, 'init', '--name', 'acme-reporting')).code).toBe(0);
+    const validated = await zeoIn(cwd, 'validate', '--json');
     expect(JSON.parse(validated.stdout)).toMatchObject({ valid: true, project: 'acme-reporting' });
   });
 
   it('explains every section and field of project.yml and of the model .yml in comments or values', async () => {
     const cwd = scratch();
-    await zeo(cwd, 'init', 'p');
+    await zeoIn(cwd, 'init', 'p');
     const projectYml = readFileSync(join(cwd, 'p/project.yml'), 'utf8');
     const modelYml = readFileSync(join(cwd, 'p/models/daily_orders.yml'), 'utf8');
     for (const key of fieldNames(ProjectFile))
@@ -101,7 +77,7 @@ describe('CLI: zeo init', () => {
     const cwd = scratch();
     mkdirSync(join(cwd, 'mine'));
     writeFileSync(join(cwd, 'mine/project.yml'), 'name: mine\n');
-    const refused = await zeo(cwd, 'init', 'mine');
+    const refused = await zeoIn(cwd, 'init', 'mine');
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr.trimEnd().split('\n')).toEqual([
@@ -113,20 +89,20 @@ describe('CLI: zeo init', () => {
 
     mkdirSync(join(cwd, 'half/models'), { recursive: true });
     writeFileSync(join(cwd, 'half/models/daily_orders.sql'), 'select 1 as x\n');
-    const half = await zeo(cwd, 'init', 'half');
+    const half = await zeoIn(cwd, 'init', 'half');
     expect(half.code).toBe(1);
     expect(half.stderr).toContain('daily_orders.sql already exists');
     expect(existsSync(join(cwd, 'half/project.yml'))).toBe(false);
     expect(readFileSync(join(cwd, 'half/models/daily_orders.sql'), 'utf8')).toBe('select 1 as x\n');
 
     const again = scratch();
-    expect((await zeo(again, 'init')).code).toBe(0);
-    expect((await zeo(again, 'init')).code).toBe(1);
+    expect((await zeoIn(again, 'init')).code).toBe(0);
+    expect((await zeoIn(again, 'init')).code).toBe(1);
   });
 
   it('rejects an invalid --name as a usage error (exit 2) and writes nothing', async () => {
     const cwd = scratch();
-    const result = await zeo(cwd, 'init', 'x', '--name', 'Not_Valid');
+    const result = await zeoIn(cwd, 'init', 'x', '--name', 'Not_Valid');
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("--name 'Not_Valid' is not a project name");
     expect(existsSync(join(cwd, 'x'))).toBe(false);

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -13,22 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { consoleLink, findStateMachineArn, followExecution } from '../../cli/aws-executions.js';
-
-const exec = promisify(execFile);
-
-async function zeo(...args: string[]) {
-  try {
-    const { stdout, stderr } = await exec('node', ['bin/zeo.js', ...args], {
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-const SHOP = ['-p', 'examples/shop/curated'];
+import { SHOP, zeo } from '../helpers/cli.js';
 
 describe('CLI: zeo run / status on the embedded stack', () => {
   it('runs curated-refresh locally, reports the outcome as JSON and draws the timeline (SVG and Mermaid)', async () => {
