@@ -74,6 +74,7 @@ export function timelineSvg(timeline: Timeline): string {
   const x = (s: number) => labelWidth + (s / end) * chartWidth;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 20}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>curated refresh ${escapeXml(timeline.runId)}: build timeline</title>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">curated refresh ${escapeXml(timeline.runId)} (${end.toFixed(1)} s)</text>`,
   ];
   rows.forEach((row, i) => {
