@@ -438,7 +438,7 @@ function crashVerdict(r: CrashResult): { outcome: string; dataLost: boolean; con
   const consistent = (built && logSaysBuilt) || (old && logSaysFailed);
   const outcome = built
     ? logSaysBuilt
-      ? `built once (${r.batches} batch), run log: success`
+      ? `built once (${r.batches} batch), run log: ${s.join(' + ')}`
       : `built, but run log says ${s.join('+')}`
     : old
       ? logSaysFailed
@@ -453,6 +453,11 @@ describe('A Lambda crash between submit and poll', () => {
     it(c.name, async () => {
       const r = await crashRun(c, `crash-${i + 1}-${c.fn}-${c.when}`);
       const v = crashVerdict(r);
+      if (statuses(r.log).includes('unchanged') && statuses(r.log).includes('success')) {
+        recorder.finding(
+          "a retried SubmitBuild whose first batch already committed records an extra 'unchanged' row (\"built meanwhile by another refresh from the same inputs\") next to the run's own 'success': the lease check in functions/submit-build/core.ts (acquireAndSubmit, leaseOutcome already_built) cannot tell its own earlier attempt from another refresh",
+        );
+      }
       recorder.fault('Lambda crash between submit and poll', CRASH, {
         outcome: v.outcome,
         dataLost: v.dataLost,

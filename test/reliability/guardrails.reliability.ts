@@ -241,9 +241,22 @@ describe('The circuit breaker', () => {
     : [];
   for (const _ of knownBug) {
     it('[known bug] a failure blocked by the breaker is recovered by the watchdog once 24 hours have passed', async () => {
+      // Premise: one recreation in the last 24 hours (made here unless an earlier test made it).
+      const first = await recovery({ integrationArn: breakQuietly('0007') }, 'breaker-bug-first');
+      if (first.execution.status !== 'SUCCEEDED') expect(first.reason).toMatch(/circuit breaker/);
+      // A new failure, announced by AWS: reconcile starts its recovery, which the breaker blocks.
       const failing = managed();
-      await app.stack.simulator.failIntegration('0007', { integrationId: failing.id });
+      const before = app.sfn.executions.length;
+      await app.stack.simulator.failIntegration('0007', {
+        integrationId: failing.id,
+        message: 'failed again',
+      });
       await app.settle();
+      const blocked = app.sfn.executions
+        .slice(before)
+        .filter((e) => e.machine === 'IntegrationRecoveryStateMachine');
+      expect(blocked.map((b) => b.error)).toEqual(['RecoveryBlockedError']);
+      // A day later the breaker allows it: the watchdog must now recover the integration.
       const clock = app.stack.clock;
       if (!isManualClock(clock)) throw new Error('the local stack runs on a manual clock');
       clock.advance(25 * 3600_000);

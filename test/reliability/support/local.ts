@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalOrchestrator, startLocalOrchestrator } from '../../../local/app.js';
@@ -30,11 +30,22 @@ export const SMALL_MODELS = [
   'mv_payment_methods',
 ];
 
+/** Scratch folders of this test process, removed when it exits. */
+const scratch: string[] = [];
+process.once('exit', () => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+
 let smallDir: string | undefined;
 export function smallProjectDir(): string {
   if (smallDir) return smallDir;
   const source = join(REPO_ROOT, 'examples/shop/curated');
-  const dir = mkdtempSync(join(tmpdir(), 'zeo-small-project-'));
+  const dir = scratchDir('zeo-small-project-');
   mkdirSync(join(dir, 'models'));
   writeFileSync(join(dir, 'project.yml'), readFileSync(join(source, 'project.yml'), 'utf8'));
   for (const model of SMALL_MODELS) {
@@ -56,7 +67,7 @@ export function smallProjectDir(): string {
 export function useProjectVariant(projectDir: string, edit: (projectYml: string) => string): () => void {
   const sources = readProjectSources(projectDir);
   const manifest = compileProject({ ...sources, projectYml: edit(sources.projectYml ?? '') });
-  const path = join(mkdtempSync(join(tmpdir(), 'zeo-variant-')), 'manifest.json');
+  const path = join(scratchDir('zeo-variant-'), 'manifest.json');
   writeFileSync(path, serializeManifest(manifest));
   const previous = process.env.ZEO_MANIFEST_PATH;
   process.env.ZEO_MANIFEST_PATH = path;

@@ -100,19 +100,19 @@ export async function startPostgres(): Promise<PgAvailability> {
     ].join(' ');
     run('pg_ctl', ['-D', data, '-o', settings, '-l', join(root, 'server.log'), '-w', '-t', '60', 'start']);
     const version = run('postgres', ['--version']).trim();
-    return {
-      server: {
-        url: `postgres://zeo@127.0.0.1:${port}/postgres`,
-        version,
-        stop: () => {
-          try {
-            run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-          } finally {
-            rmSync(root, { recursive: true, force: true });
-          }
-        },
-      },
+    let stopped = false;
+    const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
     };
+    // A test process that dies early must not leave a server running.
+    process.once('exit', stop);
+    return { server: { url: `postgres://zeo@127.0.0.1:${port}/postgres`, version, stop } };
   } catch (error) {
     rmSync(root, { recursive: true, force: true });
     const detail = error instanceof Error ? error.message : String(error);
