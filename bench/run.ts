@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -211,6 +211,12 @@ async function main(): Promise<void> {
   mkdirSync(dirname(mdPath), { recursive: true });
   writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(mdPath, md);
+  // The repository lints every JSON file with Biome: write results.json in its format.
+  const biome = spawnSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', jsonPath], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (biome.status !== 0) console.warn(`biome could not format ${jsonPath}: ${biome.stderr}`);
   console.log(
     `\nwrote ${jsonPath.replace(`${ROOT}/`, '')} and ${mdPath.replace(`${ROOT}/`, '')} in ${collected.benchSeconds.toFixed(0)} s`,
   );
