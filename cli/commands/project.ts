@@ -116,7 +116,6 @@ export function registerProjectCommands(program: Command): void {
       const batch = buildBatch(model, mode, {
         runId: 'manual',
         trigger: 'cli',
-        startedAt: new Date().toISOString(),
       });
       if (opts.json) return printJson(batch);
       console.log(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { releaseLeaseSql } from '../../shared/refresh/lease.js';
+import { buildCommittedSql, fenceBuildStatements } from '../../shared/refresh/lease.js';
 import { insertFailureSql } from '../../shared/refresh/run-log.js';
 import { BuildModeInput, IsoTimestamp, ModelNameInput, RunId, Trigger } from '../../shared/runtime/inputs.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
@@ -20,9 +20,13 @@ export const RecordBuildFailureEvent = z.object({
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });
 
+/**
+ * failed: recorded in the run log. built: the build had committed after all (e.g. its poll Lambda
+ * died, or the statement id expired, after the batch finished), so nothing is recorded against it.
+ */
 export interface RecordedFailure {
   model: string;
-  status: 'failed';
+  status: 'failed' | 'built';
   error: string;
 }
 
@@ -43,22 +47,28 @@ function describeFailure(event: z.infer<typeof RecordBuildFailureEvent>): string
   return 'build failed without an error message';
 }
 
-/** Writes the failed build to the run log (its own transaction rolled back), so later levels skip its descendants. */
+/**
+ * Writes the failed build to the run log (its own transaction rolled back), so later levels skip its
+ * descendants — unless it committed: a failure seen by a Lambda (a timeout after submitting, an
+ * expired statement id) says nothing about the batch. The fence first makes the answer final.
+ */
 export async function recordBuildFailure(
   event: z.infer<typeof RecordBuildFailureEvent>,
   deps: { warehouse: WarehousePort; now: () => Date },
 ): Promise<RecordedFailure> {
   const error = describeFailure(event).slice(0, 4000);
+  const name = `zeo:${event.runId}:${event.model}`;
+  // The lease goes with the failure too, so the next refresh need not wait for it to expire.
+  await deps.warehouse.run(fenceBuildStatements(event.model, event.runId), {
+    statementName: `${name}:fence`,
+  });
+  const [committed] = await deps.warehouse.query(buildCommittedSql(event.model, event.runId), {
+    statementName: `${name}:committed`,
+  });
+  if (Number(committed?.committed ?? 0) > 0) return { model: event.model, status: 'built', error };
   await deps.warehouse.execute(
     insertFailureSql(event.runId, event.trigger, event.model, event.submittedAt ?? deps.now().toISOString()),
-    {
-      statementName: `zeo:${event.runId}:${event.model}:failed`,
-      parameters: { statement_id: event.statementId ?? 'none', error },
-    },
+    { statementName: `${name}:failed`, parameters: { statement_id: event.statementId ?? 'none', error } },
   );
-  // The model's build lease goes with the failure, so the next refresh need not wait for it to expire.
-  await deps.warehouse.execute(releaseLeaseSql(event.model, event.runId), {
-    statementName: `zeo:${event.runId}:${event.model}:release`,
-  });
   return { model: event.model, status: 'failed', error };
 }

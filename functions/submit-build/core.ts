@@ -70,6 +70,11 @@ export async function acquireAndSubmit(
     event.runId,
   );
   if (lease.kind === 'held') return { status: 'WAITING', statementId: null, holder: lease.holder };
+  if (lease.kind === 'built_by_this_run') {
+    // A retry of this step after its first batch committed: the run log already says success.
+    await warehouse.execute(releaseLeaseSql(event.model, event.runId), { statementName: `${name}:release` });
+    return { status: 'UNCHANGED', statementId: null };
+  }
   if (lease.kind === 'already_built') {
     await warehouse.run(
       [
@@ -89,7 +94,6 @@ export async function acquireAndSubmit(
   const batch = buildBatch(index.model(event.model), event.mode, {
     runId: event.runId,
     trigger: event.trigger,
-    startedAt: deps.now().toISOString(),
   });
   const statementId = await warehouse.submitBatch(batch.sqls, {
     statementName: batch.statementName,

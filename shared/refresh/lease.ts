@@ -21,10 +21,10 @@ WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.modelLease} WHERE "model" = ${m})`
   ];
 }
 
-/** Who holds the lease, what the current table was built from, and what this run wants to build. */
+/** Who holds the lease, what the current table was built from (and by which run), and what this run wants to build. */
 export function leaseStatusSql(model: string, runId: string): string {
   const m = literal(model);
-  return `SELECT l."run_id" AS "holder", TRIM(s."inputs_hash") AS "built", TRIM(p."inputs_hash") AS "wanted"
+  return `SELECT l."run_id" AS "holder", TRIM(s."inputs_hash") AS "built", s."last_run_id" AS "built_by", TRIM(p."inputs_hash") AS "wanted"
 FROM (SELECT 1 AS "one") AS "zeo_one"
 LEFT JOIN ${bookkeeping.modelLease} AS l ON l."model" = ${m}
 LEFT JOIN ${bookkeeping.modelState} AS s ON s."model" = ${m}
@@ -35,17 +35,51 @@ export function releaseLeaseSql(model: string, runId: string): string {
   return `DELETE FROM ${bookkeeping.modelLease} WHERE "model" = ${literal(model)} AND "run_id" = ${literal(runId)}`;
 }
 
+/**
+ * Holder of a fence: not a valid run id (those have no '~'), so no build's assert_lease accepts it.
+ * A fence is born expired, so the next run that asks for the lease takes it over at once.
+ */
+export const FENCE_HOLDER = '~fenced';
+
+/**
+ * Before a build is recorded as failed: its run gives the lease up and, unless another run holds it
+ * or the build already committed, leaves a fence. Under the same LOCK the build's own commit takes,
+ * so afterwards the build either has committed (its success row exists) or never will. Without it a
+ * batch still running when its submit or poll Lambda died could commit after `failed` was recorded.
+ */
+export function fenceBuildStatements(model: string, runId: string): string[] {
+  const m = literal(model);
+  const r = literal(runId);
+  return [
+    `LOCK ${bookkeeping.modelLease}`,
+    releaseLeaseSql(model, runId),
+    `INSERT INTO ${bookkeeping.modelLease} ("model", "run_id", "acquired_at", "expires_at")
+SELECT ${m}, ${literal(FENCE_HOLDER)}, GETDATE(), GETDATE() - INTERVAL '1 second'
+WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.modelLease} WHERE "model" = ${m})
+AND NOT EXISTS (SELECT 1 FROM ${bookkeeping.runLog} WHERE "run_id" = ${r} AND "model" = ${m} AND "status" = 'success')`,
+  ];
+}
+
+/** Whether this run's build of the model committed (the batch writes its success row itself). */
+export function buildCommittedSql(model: string, runId: string): string {
+  return `SELECT COUNT(*) AS "committed" FROM ${bookkeeping.runLog} WHERE "run_id" = ${literal(runId)} AND "model" = ${literal(model)} AND "status" = 'success'`;
+}
+
 export type LeaseOutcome =
   | { kind: 'acquired' }
   | { kind: 'held'; holder: string }
   /** Acquired, but meanwhile another run built exactly the inputs this run planned: nothing to do. */
-  | { kind: 'already_built' };
+  | { kind: 'already_built' }
+  /** Acquired again by a retried submission whose first batch of this very run has committed. */
+  | { kind: 'built_by_this_run' };
 
 export function leaseOutcome(rows: readonly Row[], runId: string): LeaseOutcome {
   const row = rows[0] ?? {};
   const holder = row.holder === null || row.holder === undefined ? null : String(row.holder);
   if (holder !== runId) return { kind: 'held', holder: holder ?? 'unknown' };
   const wanted = row.wanted ? String(row.wanted) : '';
-  if (wanted && row.built && String(row.built) === wanted) return { kind: 'already_built' };
+  if (wanted && row.built && String(row.built) === wanted) {
+    return row.built_by === runId ? { kind: 'built_by_this_run' } : { kind: 'already_built' };
+  }
   return { kind: 'acquired' };
 }

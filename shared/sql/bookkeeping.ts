@@ -12,6 +12,7 @@ export const bookkeeping = {
   runPlan: qualified(BOOKKEEPING_SCHEMA, 'run_plan'),
   modelLease: qualified(BOOKKEEPING_SCHEMA, 'model_lease'),
   assertUnique: qualified(BOOKKEEPING_SCHEMA, 'assert_unique'),
+  assertLease: qualified(BOOKKEEPING_SCHEMA, 'assert_lease'),
 } as const;
 
 /**
@@ -21,6 +22,9 @@ export const bookkeeping = {
  * `assert_unique` exists because Redshift does not enforce uniqueness: it RAISEs inside the build
  * transaction, which makes the Data API roll the whole batch back and leaves the old table in place.
  * Its arguments are identifiers the orchestrator validated and quoted itself.
+ *
+ * `assert_lease` is the fence that keeps the run log true: a build commits only while no other run
+ * (nor the fence RecordBuildFailure leaves behind, see shared/refresh/lease.ts) holds the model's lease.
  */
 export function bookkeepingSetupStatements(): string[] {
   return [
@@ -88,6 +92,17 @@ BEGIN
   IF v_groups > 0 THEN
     EXECUTE 'SELECT ' || p_key_text || ', count(*) FROM ' || p_relation || ' GROUP BY ' || p_key || ' HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT 1' INTO v_sample, v_count;
     RAISE EXCEPTION 'zeo: unique_key (%) violated in model %: % duplicated key(s), e.g. (%) appears % times', p_key, p_model, v_groups, v_sample, v_count;
+  END IF;
+END;
+$$ LANGUAGE plpgsql`,
+    `CREATE OR REPLACE PROCEDURE ${bookkeeping.assertLease}(p_model VARCHAR(256), p_run_id VARCHAR(128))
+AS $$
+DECLARE
+  v_holder VARCHAR(128);
+BEGIN
+  SELECT "run_id" INTO v_holder FROM ${bookkeeping.modelLease} WHERE "model" = p_model AND "run_id" <> p_run_id LIMIT 1;
+  IF v_holder IS NOT NULL THEN
+    RAISE EXCEPTION 'zeo: build of model % by run % superseded: its build lease is held by %', p_model, p_run_id, v_holder;
   END IF;
 END;
 $$ LANGUAGE plpgsql`,

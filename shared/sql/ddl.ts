@@ -53,12 +53,13 @@ export function uniqueCheck(model: ManifestModel, relation: string): string[] {
   ];
 }
 
-/** Who started a build and when; every value is validated by the caller's schema before it gets here. */
+/**
+ * Who started a build; every value is validated by the caller's schema before it gets here. No clock
+ * value goes into the batch: a retried submission must send the very same SQL under its ClientToken.
+ */
 export interface RunContext {
   runId: string;
   trigger: string;
-  /** ISO-8601 UTC timestamp of the submission. */
-  startedAt: string;
 }
 
 /**
@@ -67,12 +68,17 @@ export interface RunContext {
  * release of the model's build lease. Failures are recorded by a separate step.
  */
 export function successRecords(model: ManifestModel, run: RunContext, rowsFrom: string): string[] {
-  const started = `CAST(${literal(run.startedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`;
   const name = literal(model.name);
   const runId = literal(run.runId);
   return [
+    // Taken last, so the exclusive lock on the small lease table is held only for the commit; both the
+    // lease takers and RecordBuildFailure lock it first, so this build either commits before a failure
+    // is recorded for it or is refused by assert_lease after.
+    `LOCK ${bookkeeping.modelLease}`,
+    `CALL ${bookkeeping.assertLease}(${name}, ${runId})`,
+    // SYSDATE is the start of the build's transaction, GETDATE() the start of this last statement.
     `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "rows_affected", "definition_hash")
-SELECT ${runId}, ${name}, ${literal(run.trigger)}, 'success', ${started}, GETDATE(), COUNT(*), ${literal(model.definitionHash)} FROM ${rowsFrom}`,
+SELECT ${runId}, ${name}, ${literal(run.trigger)}, 'success', SYSDATE, GETDATE(), COUNT(*), ${literal(model.definitionHash)} FROM ${rowsFrom}`,
     `DELETE FROM ${bookkeeping.modelState} WHERE "model" = ${name}`,
     // Without a plan row (a build outside a planned refresh) the inputs stay unknown: the next refresh rebuilds.
     `INSERT INTO ${bookkeeping.modelState} ("model", "definition_hash", "last_run_id", "last_success_at", "rows", "build_id", "inputs_hash", "inputs")

@@ -72,7 +72,6 @@ async function build(name: string, as?: 'merge' | 'refresh_view') {
   const batch = buildBatch(model, mode, {
     runId: `run-${++runs}`,
     trigger: 'test',
-    startedAt: '2026-03-01T10:00:00.000Z',
   });
   return runBatch(batch.sqls, batch.statementName);
 }

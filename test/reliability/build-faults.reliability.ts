@@ -82,7 +82,6 @@ function labels(app: LocalOrchestrator, target: Target): string[] {
   const batch = buildBatch(modelOf(app, target.model), target.mode, {
     runId: 'labels',
     trigger: 'labels',
-    startedAt: '2026-01-01T00:00:00.000Z',
   });
   return batch.sqls.map(statementLabel);
 }
@@ -334,22 +333,42 @@ const CRASHES: CrashCase[] = [
     retryAfterMs: 0,
     holdBuild: true,
   },
-];
-
-/** Crashes whose recorded outcome contradicts the table (known bugs, registered below). */
-const KNOWN_BUG_CRASHES: CrashCase[] = [
   {
-    name: 'submit dies while its build still runs, retried 2 s later as on AWS (ClientToken reused with different SQL)',
+    // The retried submit must send the very same batch, or the Data API refuses its ClientToken.
+    name: 'submit dies while its build still runs, retried 2 s later as on AWS (same ClientToken, same SQL)',
     fn: 'submitBuild',
     error: 'Lambda.ServiceException',
     when: 'after',
     retryAfterMs: 2000,
     holdBuild: true,
   },
+];
+
+/**
+ * Crashes the ASL does not retry: the build is recorded failed although its batch was accepted, so
+ * the batch may still commit. RecordBuildFailure fences it first: the run log must then agree with
+ * the table, whichever way the race went (built and not failed, or failed with the old rows).
+ */
+const UNRETRIED_CRASHES: CrashCase[] = [
   {
     name: 'submit times out after submitting (Sandbox.Timedout, not retried)',
     fn: 'submitBuild',
     error: 'Sandbox.Timedout',
+    when: 'after',
+    retryAfterMs: 0,
+  },
+  {
+    name: 'submit times out while its build still runs (Sandbox.Timedout, not retried)',
+    fn: 'submitBuild',
+    error: 'Sandbox.Timedout',
+    when: 'after',
+    retryAfterMs: 0,
+    holdBuild: true,
+  },
+  {
+    name: 'poll exits after its build committed (Runtime.ExitError, not retried)',
+    fn: 'checkBuild',
+    error: 'Runtime.ExitError',
     when: 'after',
     retryAfterMs: 0,
   },
@@ -453,11 +472,6 @@ describe('A Lambda crash between submit and poll', () => {
     it(c.name, async () => {
       const r = await crashRun(c, `crash-${i + 1}-${c.fn}-${c.when}`);
       const v = crashVerdict(r);
-      if (statuses(r.log).includes('unchanged') && statuses(r.log).includes('success')) {
-        recorder.finding(
-          "a retried SubmitBuild whose first batch already committed records an extra 'unchanged' row (\"built meanwhile by another refresh from the same inputs\") next to the run's own 'success': the lease check in functions/submit-build/core.ts (acquireAndSubmit, leaseOutcome already_built) cannot tell its own earlier attempt from another refresh",
-        );
-      }
       recorder.fault('Lambda crash between submit and poll', CRASH, {
         outcome: v.outcome,
         dataLost: v.dataLost,
@@ -467,9 +481,8 @@ describe('A Lambda crash between submit and poll', () => {
       expect(r.status).toBe('SUCCEEDED');
       expect(r.after, 'built exactly once with the new rows').toEqual(r.expectedNew);
       expect(r.batches, 'the retried submit did not run the batch twice').toBe(1);
-      // The run log says it was built (a retried submit may add an 'unchanged' row), never that it failed.
-      expect(statuses(r.log)).toContain('success');
-      expect(statuses(r.log)).not.toContain('failed');
+      // The run log says it was built, once: a retried submit neither fails it nor adds an 'unchanged' row.
+      expect(statuses(r.log)).toEqual(['success']);
       expect(v.consistent).toBe(true);
       expect(r.next.status).toBe('SUCCEEDED');
       expect(r.next.after).toEqual(r.expectedNew);
@@ -477,22 +490,25 @@ describe('A Lambda crash between submit and poll', () => {
     });
   }
 
-  // Left out of the default run: these reproduce bugs. ZEO_RELIABILITY_KNOWN_BUGS=1 runs them.
-  const runKnownBugs = [
-    recorder.knownBug(
-      'Retried SubmitBuild reuses its ClientToken with different SQL: functions/submit-build/core.ts:92 bakes deps.now() into the batch (shared/sql/ddl.ts successRecords started_at) while the token (core.ts:96, buildClientToken(runId, model, mode)) stays the same; a submit Lambda that dies while its build runs and is retried after the ASL interval (2 s) is refused ("The ClientToken was already used with a different request"), caught, and recorded failed while the first batch commits success. Reproduce: test/reliability/build-faults.reliability.ts "[known bug] submit dies while its build still runs, retried 2 s later".',
-    ),
-    recorder.knownBug(
-      'A submit (or poll) that fails in a way the ASL does not retry (Sandbox.Timedout, Runtime.ExitError, ResourceNotFoundException for an expired id) after the batch was accepted is recorded failed by functions/record-build-failure/core.ts:53 without looking at whether the batch committed (its success row is written by the batch itself, shared/sql/ddl.ts successRecords): the run log then says failed and success for the same run and model, the refresh fails and the descendants are skipped although the table was rebuilt. Reproduce: build-faults "[known bug] submit times out after submitting", aws-faults "[known bug] DescribeStatement for an expired id after the build committed".',
-    ),
-  ].every(Boolean);
-  const knownBugs = runKnownBugs ? KNOWN_BUG_CRASHES : [];
-  for (const [i, c] of knownBugs.entries()) {
-    it(`[known bug] ${c.name}`, async () => {
-      const r = await crashRun(c, `known-bug-${i + 1}-${c.fn}`);
+  for (const [i, c] of UNRETRIED_CRASHES.entries()) {
+    it(c.name, async () => {
+      const r = await crashRun(c, `unretried-${i + 1}-${c.fn}-${c.when}`);
       const v = crashVerdict(r);
+      recorder.fault('Lambda crash between submit and poll', CRASH, {
+        outcome: v.outcome,
+        dataLost: v.dataLost,
+        unhandled: !r.defined,
+      });
+      expect(r.defined, `${r.status} ${r.error}`).toBe(true);
       expect(v.dataLost).toBe(false);
       expect(v.consistent, `${v.outcome}: ${r.status} ${r.error} ${JSON.stringify(r.log)}`).toBe(true);
+      expect(r.batches, 'nothing submitted the batch twice').toBe(1);
+      // A refresh whose model is logged failed fails; one whose build committed after all succeeds.
+      expect(r.status).toBe(statuses(r.log).includes('failed') ? 'FAILED' : 'SUCCEEDED');
+      if (c.holdBuild) expect(v.outcome).toBe('not built, old rows kept, run log: failed');
+      expect(r.next.status).toBe('SUCCEEDED');
+      expect(r.next.after).toEqual(r.expectedNew);
+      expect(r.next.leftovers).toEqual([]);
     });
   }
 });

@@ -106,7 +106,6 @@ function batchFor(m: ManifestModel, mode: BuildMode): string[] {
   return buildBatch(m, mode, {
     runId: `pg-${runSeq}`,
     trigger: 'reliability',
-    startedAt: new Date().toISOString(),
   }).sqls.map((sql) => translate(sql, CONTEXT).sql);
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProject } from '../../shared/project/compile.js';
 import type { ManifestModel } from '../../shared/project/manifest.js';
+import { acquireLeaseStatements, fenceBuildStatements } from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
 import { buildBatch } from '../../shared/sql/build.js';
 import { createShopWarehouse, landingSchema, type TestWarehouse } from '../helpers/pg-warehouse.js';
@@ -19,7 +20,7 @@ const model = (name: string): ManifestModel => {
   return found;
 };
 let run = 0;
-const nextRun = () => ({ runId: `run-${++run}`, trigger: 'test', startedAt: '2026-03-01T10:00:00.000Z' });
+const nextRun = () => ({ runId: `run-${++run}`, trigger: 'test' });
 const LANDING = landingSchema('aurora_zeroetl', 'public');
 
 let wh: TestWarehouse;
@@ -164,6 +165,42 @@ describe('Build batches on PostgreSQL', () => {
     );
     expect(window?.n).toBeLessThan(10);
     expect(log[0]?.rows_affected).toBe(window?.n); // the changed window, not the whole table
+  });
+
+  it('refuses to commit a build whose run no longer holds the lease: another run took it, or a failure fenced it', async () => {
+    const m = model('dim_customers');
+    const before = await checksum('reporting.dim_customers');
+    const runs = await wh.query<{ n: number }>('SELECT count(*)::int AS n FROM zeo.run_log');
+    const mine = nextRun();
+    // Another run holds the lease: this run's batch raises at assert_lease and rolls back whole.
+    await wh.runBatch(acquireLeaseStatements(m.name, 'run-other', 30));
+    await expect(wh.runBatch(buildBatch(m, 'full', mine).sqls)).rejects.toThrow(
+      /superseded: its build lease is held by run-other/,
+    );
+    await wh.runBatch(['DELETE FROM zeo.model_lease']);
+    // RecordBuildFailure fenced this run's build (say its submit Lambda timed out): refused as well.
+    await wh.runBatch(acquireLeaseStatements(m.name, mine.runId, 30));
+    await wh.runBatch(fenceBuildStatements(m.name, mine.runId));
+    await expect(wh.runBatch(buildBatch(m, 'full', mine).sqls)).rejects.toThrow(/held by ~fenced/);
+    expect(await checksum('reporting.dim_customers')).toEqual(before);
+    expect(await wh.query<{ n: number }>('SELECT count(*)::int AS n FROM zeo.run_log')).toEqual(runs);
+    // The fence is born expired: the next run that asks takes the lease over, and builds.
+    const next = nextRun();
+    await wh.runBatch(acquireLeaseStatements(m.name, next.runId, 30));
+    await wh.runBatch(buildBatch(m, 'full', next).sqls);
+    expect(await wh.query('SELECT model, run_id FROM zeo.model_lease')).toEqual([]);
+    const status = await wh.query<{ status: string }>(
+      `SELECT status FROM zeo.run_log WHERE run_id = '${next.runId}'`,
+    );
+    expect(status).toEqual([{ status: 'success' }]);
+  });
+
+  it('does not fence a build that already committed', async () => {
+    const m = model('dim_customers');
+    const done = nextRun();
+    await wh.runBatch(buildBatch(m, 'full', done).sqls);
+    await wh.runBatch(fenceBuildStatements(m.name, done.runId));
+    expect(await wh.query('SELECT model, run_id FROM zeo.model_lease')).toEqual([]);
   });
 
   it('refreshes a materialized view with the current landing data', async () => {

@@ -95,7 +95,6 @@ describe('Property: random valid projects', () => {
           const sqls = buildBatch(m, mode, {
             runId: 'r1',
             trigger: 'prop',
-            startedAt: '2026-01-01T00:00:00Z',
           }).sqls;
           expect(sqls.join('\n')).toContain(`"${m.name}`);
         }

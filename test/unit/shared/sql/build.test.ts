@@ -7,7 +7,7 @@ import { bookkeepingSetupStatements } from '../../../../shared/sql/bookkeeping.j
 import { buildBatch, chooseBuildMode } from '../../../../shared/sql/build.js';
 import { shopSources } from '../../../helpers/project.js';
 
-const RUN = { runId: 'run-0001', trigger: 'schedule', startedAt: '2026-03-01T10:00:00.000Z' };
+const RUN = { runId: 'run-0001', trigger: 'schedule' };
 const manifest = compileProject(shopSources());
 const model = (name: string): ManifestModel => {
   const found = manifest.models.find((m) => m.name === name);
