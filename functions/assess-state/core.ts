@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { EVENT_ID_PATTERN } from '../../shared/integration/classify.js';
-import { isManaged, resolveManagedIntegration } from '../../shared/integration/managed.js';
+import { isManaged, recentRecreations, resolveManagedIntegration } from '../../shared/integration/managed.js';
 import type { IntegrationsPort } from '../../shared/integration/rds.js';
 import { parseTableStates, SYNCED, tableStatesSql } from '../../shared/refresh/landing-state.js';
 import {
@@ -141,8 +141,16 @@ export async function assessState(
       note: `integration ${integration.id} is ${integration.status}${eventId ? ` (${eventId})` : ''}`,
       eventId,
       // One recovery per failure of one integration: a later, different failure gets its own run,
-      // while duplicate events about this one converge on the same name.
-      childName: `recover-${integration.id}-${hash(`${integration.status}|${integration.errors.map((e) => `${e.code}:${e.message}`).join('|')}`).slice(0, 8)}`,
+      // while duplicate events about this one converge on the same name. The recreations the circuit
+      // breaker counts are part of the name, so a recovery it blocked is tried again (once) when one
+      // of them ages out of its 24 hours, instead of being a duplicate forever.
+      childName: `recover-${integration.id}-${hash(
+        [
+          integration.status,
+          ...integration.errors.map((e) => `${e.code}:${e.message}`),
+          `breaker:${recentRecreations(integration.snapshot, now).join(',')}`,
+        ].join('|'),
+      ).slice(0, 8)}`,
       childInput: {
         integrationArn: integration.arn,
         reason: { status: integration.status, ...(eventId ? { eventId } : {}) },

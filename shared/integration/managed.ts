@@ -36,9 +36,14 @@ export function recreations(snapshot: IntegrationSnapshot): number[] {
     .filter((n) => Number.isFinite(n) && n > 0);
 }
 
-export function recreationsWithin24h(snapshot: IntegrationSnapshot, now: Date): number {
+/** The recreations the circuit breaker counts now: those of the last 24 hours. */
+export function recentRecreations(snapshot: IntegrationSnapshot, now: Date): number[] {
   const since = now.getTime() / 1000 - 24 * 3600;
-  return recreations(snapshot).filter((t) => t > since).length;
+  return recreations(snapshot).filter((t) => t > since);
+}
+
+export function recreationsWithin24h(snapshot: IntegrationSnapshot, now: Date): number {
+  return recentRecreations(snapshot, now).length;
 }
 
 /** The snapshot a recreated integration is created from: same configuration, lineage tags updated. */

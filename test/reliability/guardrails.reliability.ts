@@ -39,6 +39,12 @@ afterEach(async () => {
   }
 });
 
+const BREAKER = {
+  description:
+    'A second failure inside the 24 hours after a recreation: the circuit breaker blocks its recovery. Defined outcome: blocked and announced once; watchdog reconciles meanwhile start nothing; once the earlier recreation is more than 24 hours old, the next watchdog reconcile starts the recovery, which recreates the integration.',
+  bound: 'one watchdog interval after the breaker allows a recreation again',
+};
+
 const REFUSAL = {
   description:
     'integration-recovery started where it must not act: an ARN other than the configured one (or its tagged replacement), recovery.recreateIntegration false, the circuit breaker tripped, a configuration-class failure, a healthy integration. Defined outcome: RecoveryBlockedError with an "Integration Recovery Blocked" notification naming the reason, and zero mutating RDS calls.',
@@ -233,46 +239,52 @@ describe('The circuit breaker', () => {
     expect(second.mutating).toEqual([]);
   });
 
-  // Left out of the default run (a known bug): ZEO_RELIABILITY_KNOWN_BUGS=1 runs it.
-  const knownBug = recorder.knownBug(
-    'A failure the circuit breaker blocked is never recovered: functions/assess-state/core.ts:145 names the recovery recover-<integration id>-<hash of status and errors>, the blocked execution keeps that name, and every later reconcile (the watchdog 24 h later included) gets StepFunctions.ExecutionAlreadyExistsException, which statemachines/reconcile.asl.json:83 records as "already started (duplicate)". Reproduce: guardrails "[known bug] a failure blocked by the breaker is recovered by the watchdog once 24 hours have passed".',
-  )
-    ? [1]
-    : [];
-  for (const _ of knownBug) {
-    it('[known bug] a failure blocked by the breaker is recovered by the watchdog once 24 hours have passed', async () => {
-      // Premise: one recreation in the last 24 hours (made here unless an earlier test made it).
-      const first = await recovery({ integrationArn: breakQuietly('0007') }, 'breaker-bug-first');
-      if (first.execution.status !== 'SUCCEEDED') expect(first.reason).toMatch(/circuit breaker/);
-      // A new failure, announced by AWS: reconcile starts its recovery, which the breaker blocks.
-      const failing = managed();
-      const before = app.sfn.executions.length;
-      await app.stack.simulator.failIntegration('0007', {
-        integrationId: failing.id,
-        message: 'failed again',
-      });
-      await app.settle();
-      const blocked = app.sfn.executions
-        .slice(before)
-        .filter((e) => e.machine === 'IntegrationRecoveryStateMachine');
-      expect(blocked.map((b) => b.error)).toEqual(['RecoveryBlockedError']);
-      // A day later the breaker allows it: the watchdog must now recover the integration.
-      const clock = app.stack.clock;
-      if (!isManualClock(clock)) throw new Error('the local stack runs on a manual clock');
-      clock.advance(25 * 3600_000);
-      const n = app.sfn.executions.length;
-      await run(app, 'reconcile', { trigger: 'watchdog' }, 'watchdog-after-24h');
-      const recoveries = app.sfn.executions
-        .slice(n)
-        .filter((e) => e.machine === 'IntegrationRecoveryStateMachine');
-      const decisions = await rows(
-        app,
-        'SELECT route, child_execution, note FROM zeo.reconcile_log ORDER BY ctid',
-      );
-      expect(
-        recoveries.map((r) => r.status),
-        JSON.stringify(decisions.at(-1)),
-      ).toEqual(['SUCCEEDED']);
+  // The recovery's name includes the recreations the breaker counts: once one ages out, the watchdog
+  // starts a new recovery instead of finding the blocked one's name taken.
+  it('a failure blocked by the breaker is recovered by the watchdog once 24 hours have passed', async () => {
+    // Premise: one recreation in the last 24 hours (made here unless an earlier test made it).
+    const first = await recovery({ integrationArn: breakQuietly('0007') }, 'breaker-bug-first');
+    if (first.execution.status !== 'SUCCEEDED') expect(first.reason).toMatch(/circuit breaker/);
+    // A new failure, announced by AWS: reconcile starts its recovery, which the breaker blocks.
+    const failing = managed();
+    const before = app.sfn.executions.length;
+    await app.stack.simulator.failIntegration('0007', {
+      integrationId: failing.id,
+      message: 'failed again',
     });
-  }
+    await app.settle();
+    const blocked = app.sfn.executions
+      .slice(before)
+      .filter((e) => e.machine === 'IntegrationRecoveryStateMachine');
+    expect(blocked.map((b) => b.error)).toEqual(['RecoveryBlockedError']);
+    // An hour later the breaker still blocks it: the watchdog converges on the blocked execution's
+    // name and starts nothing (no retry storm, no second announcement).
+    const clock = app.stack.clock;
+    if (!isManualClock(clock)) throw new Error('the local stack runs on a manual clock');
+    clock.advance(3600_000);
+    const m = app.sfn.executions.length;
+    await run(app, 'reconcile', { trigger: 'watchdog' }, 'watchdog-after-1h');
+    expect(
+      app.sfn.executions.slice(m).filter((e) => e.machine === 'IntegrationRecoveryStateMachine'),
+    ).toEqual([]);
+    // A day later the breaker allows it: the watchdog must now recover the integration.
+    clock.advance(24 * 3600_000);
+    const n = app.sfn.executions.length;
+    await run(app, 'reconcile', { trigger: 'watchdog' }, 'watchdog-after-24h');
+    const recoveries = app.sfn.executions
+      .slice(n)
+      .filter((e) => e.machine === 'IntegrationRecoveryStateMachine');
+    const decisions = await rows(
+      app,
+      'SELECT route, child_execution, note FROM zeo.reconcile_log ORDER BY ctid',
+    );
+    expect(
+      recoveries.map((r) => r.status),
+      JSON.stringify(decisions.at(-1)),
+    ).toEqual(['SUCCEEDED']);
+    recorder.fault('Guardrails: circuit breaker re-arms after 24 hours', BREAKER, {
+      outcome: 'blocked once, nothing started an hour later, recovered by the watchdog after 24 hours',
+      unhandled: !recoveries.every((r) => isDefinedOutcome(r)),
+    });
+  });
 });
