@@ -18,6 +18,15 @@ function walk(dir: string): string[] {
 
 /** Reads a curated project folder into memory (no validation beyond "the folder exists"). */
 export function readProjectSources(dir: string): ProjectSources {
+  if (dir.trim() === '') {
+    // An empty path (e.g. `-p "$UNSET"`) would otherwise be reported as ": project folder not found".
+    throw new ProjectValidationError([
+      {
+        file: 'project folder',
+        message: `the path is empty (${JSON.stringify(dir)}); pass the folder that holds project.yml, e.g. -p/--project ./curated`,
+      },
+    ]);
+  }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new ProjectValidationError([{ file: dir, message: 'project folder not found' }]);
   }

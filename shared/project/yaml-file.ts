@@ -12,12 +12,16 @@ export interface YamlFile {
 
 export function parseYamlFile(file: string, text: string): { yaml?: YamlFile; issues: ValidationIssue[] } {
   const lineCounter = new LineCounter();
+  // prettyErrors: false keeps the messages one line, but then the library never sets `linePos`:
+  // the line is computed here from the error's offset. An error at the end of the text (an unclosed
+  // quote or bracket) points at the last line that has content, not at the empty one after it.
   const doc: Document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    const lastContent = text.replace(/[\r\n]+$/, '').length;
     return {
       issues: doc.errors.map((e) => ({
         file,
-        line: e.linePos?.[0].line,
+        line: lineCounter.linePos(Math.max(0, Math.min(e.pos[0], lastContent))).line,
         message: `YAML syntax error: ${e.message.split('\n')[0]}`,
       })),
     };

@@ -37,6 +37,22 @@ describe('CLI: zeo', () => {
     expect(result.stderr).toContain('no/such/folder: project folder not found');
   });
 
+  it.each([
+    ['validate', '-p', ''],
+    ['compile', '--project', ''],
+    ['plan', ...SHOP, '--json', '-p', ''],
+    ['sql', 'dim_products', '-p', ' '],
+    ['graph', '-p', ''],
+  ])('%s with an empty project folder names the empty -p/--project value', async (...args) => {
+    const result = await zeo(...args);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    const value = JSON.stringify(args[args.length - 1]);
+    expect(result.stderr).toContain(`project folder: the path is empty (${value})`);
+    expect(result.stderr).toContain('-p/--project');
+    expect(result.stderr).not.toMatch(/^\s*: /m);
+  });
+
   it('plan --select source:public.orders+ lists exactly the downstream models', async () => {
     const result = await zeo('plan', ...SHOP, '--select', 'source:public.orders+', '--json');
     expect(result.code).toBe(0);

@@ -375,9 +375,12 @@ describe('Fuzz: console inputs of the four state machines, at their first step',
   }
 });
 
-/** Console input is a JSON object (DESIGN §6); scalars and arrays are the known bug below. */
-const isObjectInput = (input: unknown) =>
-  typeof input === 'object' && input !== null && !Array.isArray(input);
+/**
+ * Every console input but `null`: aws-local-stepfunctions cannot evaluate "$" on a null input (States.Runtime
+ * "Path expression '$' does not point to a value"), where AWS passes null on and the first step reads
+ * it as {}. Arrays and scalars are included (they used to end in States.ResultPathMatchFailure).
+ */
+const notNull = (input: unknown) => input !== null;
 
 describe('Fuzz: console inputs through the whole state machines', () => {
   it('every execution reaches a defined outcome (success, or a Fail state of the ASL)', async () => {
@@ -416,7 +419,7 @@ describe('Fuzz: console inputs through the whole state machines', () => {
       statements_checked: 0,
     };
     for (const [k, [machine, arbitrary]] of machineInputs.entries()) {
-      const samples = fc.sample(arbitrary.filter(isObjectInput), { numRuns: 20 * RUNS, seed: SEED + 20 + k });
+      const samples = fc.sample(arbitrary.filter(notNull), { numRuns: 20 * RUNS, seed: SEED + 20 + k });
       for (const [j, input] of samples.entries()) {
         t.cases++;
         const execution = app.start(machine, input, `fuzz-${machine}-${j}`);
@@ -436,28 +439,53 @@ describe('Fuzz: console inputs through the whole state machines', () => {
   });
 });
 
-// Left out of the default run (a known bug): ZEO_RELIABILITY_KNOWN_BUGS=1 runs it.
-const knownBug = recorder.knownBug(
-  'Console input that is not a JSON object (an array, a number, a string, true) does not end in InvalidInputError: the first Task\'s Catch of InvalidInputError uses "ResultPath": "$.error" (statemachines/curated-refresh.asl.json:41, resync-recovery.asl.json:39, integration-recovery.asl.json:42), which cannot be applied to a non-object input, so the execution fails with States.ResultPathMatchFailure (nothing is changed). Reproduce: fuzz-inputs "[known bug] ends the execution with InvalidInputError for every state machine".',
-)
-  ? [1]
-  : [];
-for (const _ of knownBug) {
-  describe('Console input that is not a JSON object', () => {
-    it('[known bug] ends the execution with InvalidInputError for every state machine', async () => {
-      const outcomes: string[] = [];
-      for (const machine of ['curated-refresh', 'resync-recovery', 'integration-recovery']) {
-        for (const [j, input] of [[1], 42, 'text', true, ['a', 'b']].entries()) {
-          const execution = app.start(machine, input, `not-object-${machine}-${j}`);
-          await execution.done;
-          outcomes.push(`${machine} ${JSON.stringify(input)}: ${execution.error}`);
-        }
+/** Console input that is not a JSON object: [1], 42, "text", true, ["a","b"]. */
+const NOT_OBJECTS: unknown[] = [[1], 42, 'text', true, ['a', 'b']];
+
+describe('Console input that is not a JSON object', () => {
+  // Was a bug: the first Task's Catch of InvalidInputError put the error at "$.error", which cannot be
+  // applied to an array or a scalar, so the execution ended in States.ResultPathMatchFailure.
+  it('ends the execution with InvalidInputError for every state machine, naming the input and touching nothing', async () => {
+    await app.settle();
+    const statementsBefore = app.stack.dataApi.log.length;
+    const rdsCallsBefore = app.stack.rds.log.length;
+    const outcomes: string[] = [];
+    const unnamed: string[] = [];
+    for (const machine of ['curated-refresh', 'resync-recovery', 'integration-recovery']) {
+      for (const [j, input] of NOT_OBJECTS.entries()) {
+        const execution = app.start(machine, input, `not-object-${machine}-${j}`);
+        await execution.done;
+        outcomes.push(`${machine} ${JSON.stringify(input)}: ${execution.error}`);
+        // The first step's rejection names the input (its root): "(root): … expected object, received …".
+        const caught = execution.events.find((e) => e.type === 'StateCaught' || e.type === 'StateFailed');
+        if (!/invalid input: \(root\): .*expected object/.test(JSON.stringify(caught) ?? ''))
+          unnamed.push(`${machine} ${JSON.stringify(input)}: ${JSON.stringify(caught)?.slice(0, 300)}`);
       }
-      const wrong = outcomes.filter((o) => !o.endsWith('InvalidInputError'));
-      expect(wrong, wrong.join('\n')).toEqual([]);
-    });
+    }
+    await app.settle();
+    const wrong = outcomes.filter((o) => !o.endsWith(': InvalidInputError'));
+    expect(wrong, wrong.join('\n')).toEqual([]);
+    expect(unnamed, unnamed.join('\n')).toEqual([]);
+    expect(app.stack.dataApi.log.slice(statementsBefore).map((r) => r.sql)).toEqual([]);
+    expect(app.stack.rds.log.slice(rdsCallsBefore)).toEqual([]);
   });
-}
+
+  it('reconcile records such an event as ignored and starts nothing', async () => {
+    await app.settle();
+    const started = app.sfn.executions.length;
+    for (const [j, input] of NOT_OBJECTS.entries()) {
+      const execution = app.start('reconcile', input, `not-object-reconcile-${j}`);
+      await execution.done;
+      expect(
+        execution.status,
+        `reconcile ${JSON.stringify(input)}: ${execution.error}: ${execution.cause}`,
+      ).toBe('SUCCEEDED');
+      expect(execution.output).toMatchObject({ route: 'ignore' });
+    }
+    await app.settle();
+    expect(app.sfn.executions.length).toBe(started + NOT_OBJECTS.length);
+  });
+});
 
 describe('Tainted input never reaches SQL unquoted', () => {
   it('every statement the Data API endpoint received during the fuzzing is safe', () => {

@@ -97,17 +97,6 @@ const namesWhere = (i: ValidationIssue) =>
   i.file.length > 0 &&
   ((i.field !== undefined && i.field.length > 0) || i.line !== undefined || FILE_LEVEL.test(i.message));
 
-/**
- * Known bug (see the hand-over notes): shared/project/yaml-file.ts parses with `prettyErrors: false`, so
- * the yaml library never fills `linePos`, and every YAML syntax error is reported without its line.
- * Counted and reported; asserted only with ZEO_RELIABILITY_KNOWN_BUGS=1.
- */
-const STRICT = recorder.knownBug(
-  'YAML syntax errors in project.yml and models/*.yml are reported without their line: shared/project/yaml-file.ts:15 parses with prettyErrors: false, so the yaml library never sets linePos, and line 20 (e.linePos?.[0].line) is always undefined (compute it from e.pos[0] with the LineCounter). Reproduce: ZEO_RELIABILITY_KNOWN_BUGS=1, fuzz-project "corrupted YAML text …", e.g. models/stg_order_lines.yml with `"numeric(14,2)"iBi` inserted.',
-);
-const yamlLineBug = (i: ValidationIssue) => /^YAML syntax error/.test(i.message) && i.line === undefined;
-let yamlSyntaxWithoutLine = 0;
-
 /** Every statement of every model's build (each mode that applies), checked for tainted text. */
 function checkGeneratedSql(manifest: Manifest, t: Tally, what: string): void {
   const statements: { sql: string; statementId: string; index: number }[] = [];
@@ -123,7 +112,6 @@ function checkGeneratedSql(manifest: Manifest, t: Tally, what: string): void {
         const batch = buildBatch(model, mode, {
           runId: 'fuzz',
           trigger: 'fuzz',
-          startedAt: '2026-01-01T00:00:00.000Z',
         });
         for (const [i, sql] of batch.sqls.entries()) {
           statements.push({ sql, statementId: `${model.name}/${mode}`, index: i + 1 });
@@ -471,11 +459,21 @@ describe('Fuzz: project files', () => {
           const unnamed = outcome.issues.filter((i) => !namesWhere(i));
           if (unnamed.length > 0) {
             t.unnamed++;
-            if (unnamed.every(yamlLineBug)) {
-              yamlSyntaxWithoutLine++;
-              if (!STRICT) return true;
-            }
             problems.push(`${file} corrupted: ${unnamed.map((i) => `${i.file}: ${i.message}`).join(' | ')}`);
+            return false;
+          }
+          // A YAML syntax error points at a line of the corrupted file (was: never a line at all).
+          const lines = text.replace(/[\r\n]+$/, '').split(/\r\n|\r|\n/).length;
+          const misplaced = outcome.issues.filter(
+            (i) =>
+              /^YAML syntax error/.test(i.message) &&
+              (i.file !== file || i.line === undefined || i.line < 1 || i.line > lines),
+          );
+          if (misplaced.length > 0) {
+            t.unnamed++;
+            problems.push(
+              `${file} corrupted: ${misplaced.map((i) => `${i.file}:${i.line ?? '-'} (of ${lines}): ${i.message}`).join(' | ')}`,
+            );
             return false;
           }
           return true;
@@ -483,11 +481,6 @@ describe('Fuzz: project files', () => {
       ),
       { numRuns: 800 * RUNS, seed: SEED + 2, endOnFailure: true },
     );
-    if (yamlSyntaxWithoutLine > 0) {
-      recorder.finding(
-        `YAML syntax errors are reported without a line (${yamlSyntaxWithoutLine} of ${t.rejected} corrupted-YAML rejections): shared/project/yaml-file.ts parses with prettyErrors: false, so the yaml library never sets linePos; compute the line from error.pos[0] with the LineCounter`,
-      );
-    }
     expect(problems.slice(0, 5)).toEqual([]);
   });
 
