@@ -6,8 +6,7 @@ import { defineConfig } from 'vitest/config';
  * IAM and secrets. Its files end in `.reliability.ts`, so the default `vitest run` (test/**\/*.test.ts)
  * never picks them up. Each file writes what it measured for scripts/reliability-report.ts.
  *
- * Knobs (environment): ZEO_RELIABILITY_KNOWN_BUGS=1 also runs the tests that reproduce known bugs
- * (they fail today; docs/reliability.md lists them); ZEO_RELIABILITY_PG_URL uses your PostgreSQL server
+ * Knobs (environment): ZEO_RELIABILITY_PG_URL uses your PostgreSQL server
  * instead of a throwaway cluster; ZEO_RELIABILITY_READER_SECONDS (20), ZEO_RELIABILITY_FUZZ_SCALE (1),
  * ZEO_RELIABILITY_SEED (fixed) and ZEO_RELIABILITY_RESULTS (the results folder).
  */

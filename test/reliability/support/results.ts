@@ -57,8 +57,6 @@ export interface SuiteResults {
   fuzz: Record<string, FuzzTally>;
   reader?: ReaderTally;
   findings: string[];
-  /** Tests that reproduce a known bug and are left out of the default run (ZEO_RELIABILITY_KNOWN_BUGS=1 runs them). */
-  knownBugs: string[];
 }
 
 export interface FaultCase {
@@ -73,7 +71,7 @@ export class Recorder {
   readonly results: SuiteResults;
 
   constructor(suite: string) {
-    this.results = { suite, faults: {}, fuzz: {}, findings: [], knownBugs: [] };
+    this.results = { suite, faults: {}, fuzz: {}, findings: [] };
     this.flush();
   }
 
@@ -140,13 +138,6 @@ export class Recorder {
   reader(tally: ReaderTally): void {
     this.results.reader = tally;
     this.flush();
-  }
-
-  /** Registers a test that reproduces a bug; returns whether to run it (only with ZEO_RELIABILITY_KNOWN_BUGS=1). */
-  knownBug(text: string): boolean {
-    if (!this.results.knownBugs.includes(text)) this.results.knownBugs.push(text);
-    this.flush();
-    return process.env.ZEO_RELIABILITY_KNOWN_BUGS === '1';
   }
 
   finding(text: string): void {
