@@ -23,6 +23,7 @@ export interface ParsedTemplate {
 }
 
 const EXPRESSION = /\{\{([\s\S]*?)\}\}|\{%([\s\S]*?)%\}/g;
+const STRAY_OPENER = /\{\{|\{%|\{#/g;
 const CALL = /^\s*(ref|source)\s*\(([\s\S]*)\)\s*$/;
 const ARGUMENT = /^\s*(?:'([^'\\]*)'|"([^"\\]*)")\s*$/;
 
@@ -82,6 +83,22 @@ export function parseTemplate(sql: string): ParsedTemplate {
     } else {
       references.push({ kind: 'source', schema: args[0], table: args[1], line, text });
     }
+  }
+  // What is left once every complete expression is blanked out must hold no opener: an unclosed
+  // `{{`/`{%` (or a Jinja comment) would otherwise reach Redshift and fail only at build time.
+  const rest = sql.replace(EXPRESSION, (text) => ' '.repeat(text.length));
+  for (const stray of rest.matchAll(STRAY_OPENER)) {
+    const opener = stray[0];
+    problems.push({
+      line: lineAt(sql, stray.index),
+      text: sql.slice(stray.index, stray.index + 40).split('\n')[0] ?? opener,
+      message:
+        opener === '{#'
+          ? 'Jinja comments ({# ... #}) are not supported; use SQL comments (-- or /* */)'
+          : opener === '{{'
+            ? '{{ is never closed by }}'
+            : '{% is never closed by %}',
+    });
   }
   return { references, problems };
 }

@@ -27,6 +27,20 @@ join "zdb"."public"."payments" p on true`);
       [3, 'source() takes exactly two arguments: schema and table'],
     ]);
   });
+
+  it('rejects an opener that is never closed, and Jinja comments, with their line', () => {
+    const parsed = parseTemplate(
+      "select 1 as a\nfrom {{ ref('dim_customers') }} c\n-- {{ trailing comment\n{# note #} where {% if x",
+    );
+    expect(parsed.references.map((r) => r.kind)).toEqual(['ref']);
+    expect(parsed.problems.map((p) => [p.line, p.message])).toEqual([
+      [3, '{{ is never closed by }}'],
+      [4, 'Jinja comments ({# ... #}) are not supported; use SQL comments (-- or /* */)'],
+      [4, '{% is never closed by %}'],
+    ]);
+    // Closing delimiters alone are plain SQL text (e.g. in a LIKE pattern) and stay allowed.
+    expect(parseTemplate("select 1 where x like '%}}%'").problems).toEqual([]);
+  });
 });
 
 describe('Schedule expressions', () => {
