@@ -7,6 +7,7 @@ import { decideChanges } from '../../shared/refresh/change-detection.js';
 import { deferredModels } from '../../shared/refresh/gating.js';
 import { parseTableStates, tableStatesSql } from '../../shared/refresh/landing-state.js';
 import { builtStatesSql, insertRunPlanSql, parseBuiltStates } from '../../shared/refresh/plan-records.js';
+import { MAX_POLLS } from '../../shared/refresh/polling.js';
 import { insertOutcomesSql, type RecordedOutcome } from '../../shared/refresh/run-log.js';
 import { IsoTimestamp, RunId, Trigger } from '../../shared/runtime/inputs.js';
 import { parseInput } from '../../shared/runtime/parse-input.js';
@@ -28,8 +29,28 @@ export const PlanRefreshEvent = z.strictObject({
   startTime: z.string().min(1),
 });
 
-/** Models a child execution builds at most; keeps each child far below 25,000 history events. */
-export const CHUNK_SIZE = 100;
+/** AWS fails an execution whose history reaches 25,000 events; a chunk plans for 80 % of that. */
+export const HISTORY_LIMIT = 25_000;
+const HISTORY_BUDGET = HISTORY_LIMIT * 0.8;
+/** One poll round of curated-build: WaitForBuild (2) + CheckBuild, a Lambda Task (5) + BuildFinished (2). */
+export const HISTORY_EVENTS_PER_POLL = 9;
+/**
+ * A model's events besides its polls: its Map iteration (2), SubmitBuild (5, and 3 per retry, at most
+ * 14 retries), then Built (2) or the failure path (caught 1 + RecordBuildFailure 5 + ModelFailed 2).
+ */
+export const HISTORY_EVENTS_PER_MODEL = 2 + 5 + 14 * 3 + 8;
+/** The chunk execution's own: started and succeeded, its Map state (4), ChunkBuilt (2), slack. */
+const HISTORY_EVENTS_PER_CHUNK = 10;
+
+/**
+ * Models a curated-build child execution builds at most. Sized by history, not by count: every
+ * model may be polled up to MAX_POLLS times (a 24-hour statement), and all of it lands in the
+ * chunk's history, so a chunk of long builds stays inside the limit too.
+ */
+export const CHUNK_SIZE = Math.floor(
+  (HISTORY_BUDGET - HISTORY_EVENTS_PER_CHUNK) /
+    (MAX_POLLS * HISTORY_EVENTS_PER_POLL + HISTORY_EVENTS_PER_MODEL),
+);
 
 /** What every later step of a refresh needs to know about it; carried in the state as `refresh`. */
 export const RefreshContext = z.strictObject({

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { classifyEventId, DOCUMENTED_EVENT_IDS } from '../../../../shared/integration/classify.js';
 import { recreationsWithin24h, snapshotForRecreate } from '../../../../shared/integration/managed.js';
-import { MAX_POLL_SECONDS, nextPollSeconds } from '../../../../shared/refresh/polling.js';
+import {
+  DATA_API_MAX_STATEMENT_SECONDS,
+  MAX_POLL_SECONDS,
+  MAX_POLLS,
+  nextPollSeconds,
+  pollsFor,
+} from '../../../../shared/refresh/polling.js';
 
 describe('Integration event classification', () => {
   it('classifies every documented event id', () => {
@@ -56,18 +62,17 @@ describe('Build polling', () => {
   it('starts short, grows with the statement age and stays bounded', () => {
     expect(nextPollSeconds(0)).toBe(2);
     expect(nextPollSeconds(30)).toBe(8);
-    expect(nextPollSeconds(10_000)).toBe(MAX_POLL_SECONDS);
-    const pollsFor = (seconds: number) => {
-      let elapsed = 0;
-      let polls = 0;
-      while (elapsed < seconds) {
-        elapsed += nextPollSeconds(elapsed);
-        polls++;
-      }
-      return polls;
-    };
-    // Logarithmic while the wait is proportional: 10x longer statements need only a few more polls.
+    // Held at a minute between 4 and ~7 minutes, then 15 % of the age: a finished build is noticed
+    // within a minute or 15 % of its run time.
+    expect(nextPollSeconds(300)).toBe(MAX_POLL_SECONDS);
+    expect(nextPollSeconds(10_000)).toBe(1500);
+    for (const elapsed of [1, 10, 100, 240, 400, 1000, 10_000, 86_400]) {
+      expect(nextPollSeconds(elapsed)).toBeLessThanOrEqual(Math.max(MAX_POLL_SECONDS, elapsed * 0.15) + 1);
+    }
+    // Logarithmic: 10x longer statements need only a few more polls, and 24 hours stay under MAX_POLLS.
     expect(pollsFor(240)).toBeLessThanOrEqual(20);
     expect(pollsFor(24) + 12).toBeGreaterThanOrEqual(pollsFor(240));
+    expect(pollsFor(36_000) - pollsFor(3600)).toBeLessThanOrEqual(pollsFor(3600) - pollsFor(360));
+    expect(pollsFor(DATA_API_MAX_STATEMENT_SECONDS)).toBeLessThan(MAX_POLLS);
   });
 });
