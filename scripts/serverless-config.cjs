@@ -37,6 +37,7 @@ module.exports.project = () => {
     integrationArn,
     integrationArnPattern: `arn:${partition}:rds:${region}:${account}:integration:*`,
     workgroupName: project.warehouse.workgroupName ?? '',
+    workgroupId: project.warehouse.workgroupId ?? '',
     clusterIdentifier: project.warehouse.clusterIdentifier ?? '',
     snsTopicArn: project.notifications.snsTopicArn ?? '',
     secretArn: project.warehouse.secretArn ?? '',
@@ -124,6 +125,27 @@ const DATA_API_OWNED = [
   'redshift-data:CancelStatement',
 ];
 
+/**
+ * The workgroup the Data API runs statements in and gets credentials for. Its ARN holds the
+ * workgroup's id, not its name: with `warehouse.workgroupId` the statements name this workgroup only;
+ * without it they cover every workgroup of the account and Region (see unscopedWorkgroupWarning).
+ */
+function workgroupResource(w) {
+  return {
+    'Fn::Sub': `arn:\${AWS::Partition}:redshift-serverless:\${AWS::Region}:\${AWS::AccountId}:workgroup/${w.workgroupId ?? '*'}`,
+  };
+}
+
+/** One line on stderr, once per packaging, when the workgroup permissions cannot be scoped. */
+let warnedUnscopedWorkgroup = false;
+function unscopedWorkgroupWarning(w) {
+  if (!w.workgroupName || w.workgroupId || warnedUnscopedWorkgroup) return;
+  warnedUnscopedWorkgroup = true;
+  process.stderr.write(
+    `warning: the Data API permissions cover every Redshift Serverless workgroup of the account and Region (workgroup/*): set warehouse.workgroupId in project.yml to the id of workgroup '${w.workgroupName}' (aws redshift-serverless get-workgroup --workgroup-name ${w.workgroupName} --query workgroup.workgroupId) to scope them to it\n`,
+  );
+}
+
 /** The Data API's credentials: exactly what the configured authentication needs. */
 function warehouseCredentialsStatement(w) {
   if (w.secretArn)
@@ -132,11 +154,7 @@ function warehouseCredentialsStatement(w) {
     return {
       Effect: 'Allow',
       Action: ['redshift-serverless:GetCredentials'],
-      Resource: [
-        {
-          'Fn::Sub': 'arn:${AWS::Partition}:redshift-serverless:${AWS::Region}:${AWS::AccountId}:workgroup/*',
-        },
-      ],
+      Resource: [workgroupResource(w)],
     };
   }
   const cluster = (kind, name) => ({
@@ -178,10 +196,7 @@ function statementsFor(key, calls, project) {
       Action: run,
       Resource: [
         w.workgroupName
-          ? {
-              'Fn::Sub':
-                'arn:${AWS::Partition}:redshift-serverless:${AWS::Region}:${AWS::AccountId}:workgroup/*',
-            }
+          ? workgroupResource(w)
           : {
               'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:cluster:${w.clusterIdentifier}`,
             },
@@ -264,6 +279,7 @@ function statementsFor(key, calls, project) {
 module.exports.functionStatements = async ({ resolveConfigurationProperty }) => {
   const { project } = manifest();
   const traced = Boolean(await resolveConfigurationProperty(['provider', 'tracing', 'lambda']));
+  unscopedWorkgroupWarning(project.warehouse);
   const xray = {
     Effect: 'Allow',
     Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],

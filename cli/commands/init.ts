@@ -21,6 +21,7 @@ warehouse:
   workgroupName: analytics # Redshift Serverless workgroup; for a provisioned cluster use
   # clusterIdentifier: my-cluster # instead (exactly one of the two), optionally with
   # dbUser: zeo # a database user for temporary credentials (clusters only)
+  # workgroupId: 00000000-0000-0000-0000-000000000000 # the workgroup's id (its ARN's end): IAM only on it
   database: dev # the database that holds the curated schemas (and the zeo bookkeeping schema)
   # secretArn: arn:aws:secretsmanager:us-east-1:123456789012:secret:zeo-redshift # Data API credentials
   # from Secrets Manager; without it the Lambda roles authenticate with IAM.

@@ -61,6 +61,17 @@ export const WarehouseConfig = z
       .string()
       .regex(/^[a-z0-9-]{3,64}$/, 'must be a Redshift Serverless workgroup name')
       .optional(),
+    /**
+     * The workgroup's id (the UUID its ARN ends in: `…:workgroup/<id>`). The Data API is called with
+     * the name; the id only scopes the IAM permissions to this workgroup instead of `workgroup/*`.
+     */
+    workgroupId: z
+      .string()
+      .regex(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+        "workgroupId must be the workgroup's id, a lower-case UUID (the end of its ARN, …:workgroup/<uuid>)",
+      )
+      .optional(),
     clusterIdentifier: z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a Redshift cluster identifier')
@@ -78,6 +89,13 @@ export const WarehouseConfig = z
         code: 'custom',
         path: ['dbUser'],
         message: 'dbUser only applies to a clusterIdentifier',
+      });
+    }
+    if (w.workgroupId !== undefined && w.workgroupName === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workgroupId'],
+        message: 'workgroupId only applies to a workgroupName',
       });
     }
   });

@@ -21,6 +21,9 @@ interface Statement {
 
 let resources: Record<string, Resource>;
 const CONFIGURED = 'arn:aws:rds:us-east-1:123456789012:integration:5b2c7c4e-1f0a-4d7e-9a51-0c3d9a2f6e11';
+/** warehouse.workgroupId of examples/shop/curated/project.yml. */
+const EXAMPLE_WORKGROUP_ID = '7c9e6f4a-2b1d-4e3f-8a5c-6d7e8f9a0b1c';
+let packagingStderr: string;
 
 beforeAll(async () => {
   const env: NodeJS.ProcessEnv = {
@@ -30,10 +33,11 @@ beforeAll(async () => {
   };
   for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'])
     delete env[key];
-  await promisify(execFile)('npx', ['--no-install', 'sls', 'package', '--stage', 'test'], {
-    env,
-    timeout: 240_000,
-  });
+  ({ stderr: packagingStderr } = await promisify(execFile)(
+    'npx',
+    ['--no-install', 'sls', 'package', '--stage', 'test'],
+    { env, timeout: 240_000 },
+  ));
   resources = (
     JSON.parse(readFileSync('.serverless/cloudformation-template-update-stack.json', 'utf8')) as {
       Resources: Record<string, Resource>;
@@ -155,6 +159,23 @@ describe('Deploy template (npm run package, offline)', () => {
     for (const { id, s } of all.filter(({ s }) => actions(s).includes('states:StartExecution'))) {
       expect(JSON.stringify(s.Resource), id).toMatch(/"Ref":"[A-Za-z]+StateMachine"/);
     }
+    // The example sets warehouse.workgroupId: statements and credentials on that workgroup only.
+    const workgroup = {
+      'Fn::Sub': `arn:\${AWS::Partition}:redshift-serverless:\${AWS::Region}:\${AWS::AccountId}:workgroup/${EXAMPLE_WORKGROUP_ID}`,
+    };
+    const onWorkgroup = all.filter(({ s }) =>
+      actions(s).some((a) =>
+        [
+          'redshift-data:ExecuteStatement',
+          'redshift-data:BatchExecuteStatement',
+          'redshift-serverless:GetCredentials',
+        ].includes(a),
+      ),
+    );
+    expect(onWorkgroup.length).toBeGreaterThan(0);
+    for (const { id, s } of onWorkgroup) expect(resourcesOf(s), id).toEqual([workgroup]);
+    // ... so the packaging has no unscoped-workgroup warning to print.
+    expect(packagingStderr).not.toContain('warehouse.workgroupId');
     // The example configures no SNS topic, so nobody may publish.
     expect(all.some(({ s }) => actions(s).includes('sns:Publish'))).toBe(false);
   });

@@ -22,7 +22,7 @@ import { sdkCallsByHandler } from './support/sdk-calls.js';
 const recorder = new Recorder('iam');
 const IAM = {
   description:
-    'The packaged template (offline `serverless package`), for the example project and for a variant with an SNS topic and a Data API secret: wildcard actions, the scope of destructive and data actions, each role against the SDK calls its code can make.',
+    'The packaged template (offline `serverless package`), for the example project (workgroupId set), for a variant with an SNS topic and a Data API secret, and for one without workgroupId: wildcard actions, the scope of destructive and data actions, each role against the SDK calls its code can make.',
   bound: 'every IAM role and statement of the template',
 };
 
@@ -41,7 +41,8 @@ type Template = Record<string, Resource>;
 const scratch = mkdtempSync(join(tmpdir(), 'zeo-iam-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function packageTemplate(manifestPath?: string): Promise<Template> {
+/** The template's resources, and what the packaging wrote to stderr (the unscoped-workgroup warning). */
+async function packageTemplate(manifestPath?: string): Promise<{ resources: Template; stderr: string }> {
   const out = mkdtempSync(join(scratch, 'package-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -52,17 +53,17 @@ async function packageTemplate(manifestPath?: string): Promise<Template> {
     delete env[key];
   if (manifestPath) env.ZEO_MANIFEST_PATH = manifestPath;
   else delete env.ZEO_MANIFEST_PATH;
-  await promisify(execFile)('npx', ['--no-install', 'sls', 'package', '--stage', 'rel', '--package', out], {
-    cwd: REPO_ROOT,
-    env,
-    timeout: 240_000,
-  });
+  const { stderr } = await promisify(execFile)(
+    'npx',
+    ['--no-install', 'sls', 'package', '--stage', 'rel', '--package', out],
+    { cwd: REPO_ROOT, env, timeout: 240_000 },
+  );
   const template = JSON.parse(
     readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as {
     Resources: Template;
   };
-  return template.Resources;
+  return { resources: template.Resources, stderr };
 }
 
 const asList = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
@@ -165,11 +166,21 @@ function fileLevelCalls(handler: string): string[] {
 
 let template: Template;
 let variant: Template;
+/** The example without `warehouse.workgroupId`: the Data API permissions fall back to workgroup/*. */
+let unscoped: Template;
 let manifest: Manifest;
 let variantManifest: Manifest;
+let unscopedManifest: Manifest;
+let stderrOf: { example: string; unscoped: string };
 let methodLevel: Map<string, string[]>;
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:zeo-alerts';
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:zeo-redshift-AbCdEf';
+/** The actions whose resource is the Serverless workgroup (the cluster for a provisioned warehouse). */
+const WORKGROUP_ACTIONS: readonly string[] = [
+  'redshift-data:ExecuteStatement',
+  'redshift-data:BatchExecuteStatement',
+  'redshift-serverless:GetCredentials',
+];
 
 beforeAll(async () => {
   manifest = compileProject(shopSources());
@@ -181,10 +192,21 @@ beforeAll(async () => {
         .replace('refresh:', `notifications:\n  snsTopicArn: ${TOPIC}\n\nrefresh:`),
     }),
   );
+  unscopedManifest = compileProject(
+    withFiles(sources, {
+      'project.yml': (sources.projectYml ?? '').replace(/^ {2}workgroupId:.*\n/m, ''),
+    }),
+  );
   const variantPath = join(scratch, 'variant-manifest.json');
   writeFileSync(variantPath, serializeManifest(variantManifest));
-  template = await packageTemplate();
-  variant = await packageTemplate(variantPath);
+  const unscopedPath = join(scratch, 'unscoped-manifest.json');
+  writeFileSync(unscopedPath, serializeManifest(unscopedManifest));
+  const example = await packageTemplate();
+  template = example.resources;
+  variant = (await packageTemplate(variantPath)).resources;
+  const fallback = await packageTemplate(unscopedPath);
+  unscoped = fallback.resources;
+  stderrOf = { example: example.stderr, unscoped: fallback.stderr };
   const calls = sdkCallsByHandler(REPO_ROOT, handlers());
   methodLevel = new Map([...calls].map(([k, v]) => [k, v.map((c) => `${c.service}:${c.operation}`)]));
 }, 600_000);
@@ -203,6 +225,7 @@ describe('IAM in the packaged template', () => {
     for (const [label, t] of [
       ['example', template],
       ['variant', variant],
+      ['unscoped', unscoped],
     ] as const) {
       const wild = roles(t).flatMap(([id, role]) =>
         statementsOf(role).flatMap((s) =>
@@ -232,6 +255,7 @@ describe('IAM in the packaged template', () => {
     for (const [label, t] of [
       ['example', template],
       ['variant', variant],
+      ['unscoped', unscoped],
     ] as const) {
       for (const [id, role] of roles(t)) {
         for (const s of statementsOf(role)) {
@@ -299,6 +323,7 @@ describe('IAM in the packaged template', () => {
     for (const [label, t] of [
       ['example', template],
       ['variant', variant],
+      ['unscoped', unscoped],
     ] as const) {
       for (const [id, role] of roles(t)) {
         for (const s of statementsOf(role)) {
@@ -307,17 +332,12 @@ describe('IAM in the packaged template', () => {
             const bad = (why: string) =>
               problems.push(`${label} ${id}: ${a} ${why} (${resources.join(', ')})`);
             if (
-              a === 'redshift-data:ExecuteStatement' ||
-              a === 'redshift-data:BatchExecuteStatement' ||
-              a === 'redshift-serverless:GetCredentials'
-            ) {
-              if (
-                !resources.every((r) =>
-                  /redshift-serverless:\$\{AWS::Region\}:\$\{AWS::AccountId\}:workgroup\//.test(r),
-                )
+              WORKGROUP_ACTIONS.includes(a) &&
+              !resources.every((r) =>
+                /redshift-serverless:\$\{AWS::Region\}:\$\{AWS::AccountId\}:workgroup\//.test(r),
               )
-                bad('not on a workgroup of this account');
-            }
+            )
+              bad('not on a workgroup of this account');
             if (
               a === 'secretsmanager:GetSecretValue' &&
               !resources.every((r) => r === JSON.stringify(SECRET))
@@ -356,9 +376,52 @@ describe('IAM in the packaged template', () => {
       ),
     ).toBe(false);
     expect(publishers).toEqual(['NotifyIamRoleLambdaExecution', 'SummarizeRefreshIamRoleLambdaExecution']);
-    recorder.finding(
-      'Data API ExecuteStatement/BatchExecuteStatement and redshift-serverless:GetCredentials are granted on workgroup/* of the account and Region: project.yml names the workgroup, while its ARN holds the workgroup id, which is not known at package time (a tag condition or a workgroupArn setting would narrow it)',
+  });
+
+  it('grants the Data API and GetCredentials on the workgroup with warehouse.workgroupId, else on workgroup/* of this account with a warning', () => {
+    const workgroupId = manifest.project.warehouse.workgroupId;
+    expect(workgroupId, 'the example project sets warehouse.workgroupId').toMatch(/^[0-9a-f-]{36}$/);
+    expect(unscopedManifest.project.warehouse.workgroupId).toBeUndefined();
+    const problems: string[] = [];
+    const configurations = [
+      ['example', template, workgroupId ?? '<unset>', ['redshift-serverless:GetCredentials']],
+      ['variant', variant, workgroupId ?? '<unset>', []],
+      ['unscoped', unscoped, '*', ['redshift-serverless:GetCredentials']],
+    ] as const;
+    for (const [label, t, scope, credentials] of configurations) {
+      const expected = JSON.stringify({
+        'Fn::Sub': `arn:\${AWS::Partition}:redshift-serverless:\${AWS::Region}:\${AWS::AccountId}:workgroup/${scope}`,
+      });
+      const holders = new Map<string, string[]>();
+      for (const [id, role] of roles(t)) {
+        for (const s of statementsOf(role)) {
+          const resources = asList(s.Resource as unknown).map((r) => JSON.stringify(r));
+          for (const a of actionsOf(s).filter((x) => WORKGROUP_ACTIONS.includes(x))) {
+            holders.set(a, [...(holders.get(a) ?? []), id]);
+            if (resources.length !== 1 || resources[0] !== expected)
+              problems.push(`${label} ${id}: ${a} on ${resources.join(', ')}, not ${expected}`);
+          }
+        }
+      }
+      // Every role that runs statements has the credentials the configuration authenticates with.
+      const runners = [...new Set(holders.get('redshift-data:ExecuteStatement'))].sort();
+      expect(runners.length, `${label}: roles that run statements`).toBeGreaterThan(0);
+      for (const a of credentials)
+        expect([...new Set(holders.get(a))].sort(), `${label} ${a}`).toEqual(runners);
+      if (credentials.length === 0) expect(holders.get('redshift-serverless:GetCredentials')).toBeUndefined();
+    }
+    const warnings = (text: string) =>
+      text.split('\n').filter((line) => line.includes('warehouse.workgroupId'));
+    check('Data API and GetCredentials on the configured workgroup', problems.length === 0);
+    check(
+      'packaging warns once, and only, when workgroupId is unset',
+      warnings(stderrOf.unscoped).length === 1 && warnings(stderrOf.example).length === 0,
     );
+    expect(problems).toEqual([]);
+    expect(warnings(stderrOf.example)).toEqual([]);
+    expect(warnings(stderrOf.unscoped)).toEqual([
+      expect.stringMatching(/^warning: .*workgroup\/\*.*set warehouse\.workgroupId in project\.yml/),
+    ]);
   });
 
   it('lets each state machine invoke only the functions and start only the machines its ASL names', () => {
@@ -402,6 +465,7 @@ describe('IAM in the packaged template', () => {
     for (const [label, t, m] of [
       ['example', template, manifest],
       ['variant', variant, variantManifest],
+      ['unscoped', unscoped, unscopedManifest],
     ] as const) {
       for (const [key, handler] of Object.entries(handlers())) {
         const role = roleOfFunction(t, key);
@@ -437,6 +501,7 @@ describe('IAM in the packaged template', () => {
     for (const [label, t] of [
       ['example', template],
       ['variant', variant],
+      ['unscoped', unscoped],
     ] as const) {
       const missing = Object.keys(handlers()).filter((key) => {
         const fn = t[`${key.charAt(0).toUpperCase()}${key.slice(1)}LambdaFunction`];
@@ -496,6 +561,7 @@ describe('IAM in the packaged template', () => {
     for (const [label, t, m] of [
       ['example', template, manifest],
       ['variant', variant, variantManifest],
+      ['unscoped', unscoped, unscopedManifest],
     ] as const) {
       for (const key of Object.keys(handlers())) {
         const role = roleOfFunction(t, key);

@@ -217,6 +217,39 @@ columns:
     expect(text).toContainEqual(expect.stringMatching(/models\/mv\.yml NOT NULL cannot be declared/));
   });
 
+  it('takes a lower-case workgroupId with a workgroupName only, naming the field', () => {
+    const project = shopSources().projectYml ?? '';
+    const ID = '7c9e6f4a-2b1d-4e3f-8a5c-6d7e8f9a0b1c';
+    expect(project).toContain(`workgroupId: ${ID}`);
+    const withProject = (text: string) => withFiles(shopSources(), { 'project.yml': text });
+    const problems = (text: string) =>
+      issuesOf(withProject(text)).map((i) => `${i.file}:${i.line ?? '-'} ${i.field} ${i.message}`);
+    // Not a UUID in lower case: the name, the id in upper case, the whole ARN.
+    for (const bad of [
+      'analytics',
+      ID.toUpperCase(),
+      `${ID}-x`,
+      `arn:aws:redshift-serverless:us-east-1:123456789012:workgroup/${ID}`,
+    ]) {
+      expect(problems(project.replace(ID, bad)), bad).toEqual([
+        expect.stringMatching(
+          /^project\.yml:6 warehouse\.workgroupId workgroupId must be the workgroup's id, a lower-case UUID/,
+        ),
+      ]);
+    }
+    // A cluster has no workgroup id.
+    const cluster = project.replace('workgroupName: analytics', 'clusterIdentifier: shop-cluster');
+    expect(problems(cluster)).toEqual([
+      expect.stringMatching(
+        /^project\.yml:6 warehouse\.workgroupId workgroupId only applies to a workgroupName$/,
+      ),
+    ]);
+    // Without it the project is valid (the permissions fall back to workgroup/*).
+    const unset = compileProject(withProject(project.replace(/^ {2}workgroupId:.*\n/m, '')));
+    expect(unset.project.warehouse).toEqual({ workgroupName: 'analytics', database: 'dev' });
+    expect(compileProject(shopSources()).project.warehouse.workgroupId).toBe(ID);
+  });
+
   it('explains a numeric(p,s) type cut by a YAML flow mapping', () => {
     const issues = issuesOf(
       withFiles(shopSources(), {
