@@ -173,6 +173,14 @@ let variantManifest: Manifest;
 let unscopedManifest: Manifest;
 let stderrOf: { example: string; unscoped: string };
 let methodLevel: Map<string, string[]>;
+
+/** The three packaged templates every least-privilege rule is checked on, with their labels. */
+const everyTemplate = () =>
+  [
+    ['example', template],
+    ['variant', variant],
+    ['unscoped', unscoped],
+  ] as const;
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:zeo-alerts';
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:zeo-redshift-AbCdEf';
 /** The actions whose resource is the Serverless workgroup (the cluster for a provisioned warehouse). */
@@ -222,11 +230,7 @@ function check(name: string, ok: boolean): void {
 
 describe('IAM in the packaged template', () => {
   it('has no wildcard action in any role, for either configuration', () => {
-    for (const [label, t] of [
-      ['example', template],
-      ['variant', variant],
-      ['unscoped', unscoped],
-    ] as const) {
+    for (const [label, t] of everyTemplate()) {
       const wild = roles(t).flatMap(([id, role]) =>
         statementsOf(role).flatMap((s) =>
           actionsOf(s)
@@ -252,11 +256,7 @@ describe('IAM in the packaged template', () => {
       'redshift-data:CancelStatement',
     ]);
     const offenders: string[] = [];
-    for (const [label, t] of [
-      ['example', template],
-      ['variant', variant],
-      ['unscoped', unscoped],
-    ] as const) {
+    for (const [label, t] of everyTemplate()) {
       for (const [id, role] of roles(t)) {
         for (const s of statementsOf(role)) {
           if (!asList(s.Resource as unknown).includes('*')) continue;
@@ -320,11 +320,7 @@ describe('IAM in the packaged template', () => {
 
   it('scopes Data API, secret, SNS, EventBridge and Step Functions permissions to the project', () => {
     const problems: string[] = [];
-    for (const [label, t] of [
-      ['example', template],
-      ['variant', variant],
-      ['unscoped', unscoped],
-    ] as const) {
+    for (const [label, t] of everyTemplate()) {
       for (const [id, role] of roles(t)) {
         for (const s of statementsOf(role)) {
           const resources = asList(s.Resource as unknown).map((r) => JSON.stringify(r));
@@ -498,11 +494,7 @@ describe('IAM in the packaged template', () => {
   });
 
   it('lets every function with active X-Ray tracing upload its traces', () => {
-    for (const [label, t] of [
-      ['example', template],
-      ['variant', variant],
-      ['unscoped', unscoped],
-    ] as const) {
+    for (const [label, t] of everyTemplate()) {
       const missing = Object.keys(handlers()).filter((key) => {
         const fn = t[`${key.charAt(0).toUpperCase()}${key.slice(1)}LambdaFunction`];
         const tracing = (fn?.Properties.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active';
