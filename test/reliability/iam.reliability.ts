@@ -174,6 +174,17 @@ let unscopedManifest: Manifest;
 let stderrOf: { example: string; unscoped: string };
 let methodLevel: Map<string, string[]>;
 
+/** A state machine's role (from its RoleArn Fn::GetAtt) and its definition as text. */
+function machineRoleAndDefinition(machine: Template[string]) {
+  const roleId = (machine.Properties.RoleArn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
+    'Fn::GetAtt'
+  ]?.[0];
+  return {
+    role: roleId ? template[roleId] : undefined,
+    definition: JSON.stringify(machine.Properties.DefinitionString ?? machine.Properties.Definition ?? {}),
+  };
+}
+
 /** The three packaged templates every least-privilege rule is checked on, with their labels. */
 const everyTemplate = () =>
   [
@@ -425,13 +436,7 @@ describe('IAM in the packaged template', () => {
     for (const [machineId, resource] of Object.entries(template).filter(
       ([, r]) => r.Type === 'AWS::StepFunctions::StateMachine',
     )) {
-      const roleId = (resource.Properties.RoleArn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
-        'Fn::GetAtt'
-      ]?.[0];
-      const role = roleId ? template[roleId] : undefined;
-      const definition = JSON.stringify(
-        resource.Properties.DefinitionString ?? resource.Properties.Definition ?? {},
-      );
+      const { role, definition } = machineRoleAndDefinition(resource);
       if (!role) {
         problems.push(`${machineId}: no role`);
         continue;
@@ -525,13 +530,7 @@ describe('IAM in the packaged template', () => {
     const idOfName = new Map(machines.map(([id, r]) => [String(r.Properties.StateMachineName), id]));
     const problems: string[] = [];
     for (const [machineId, resource] of machines) {
-      const roleId = (resource.Properties.RoleArn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
-        'Fn::GetAtt'
-      ]?.[0];
-      const role = roleId ? template[roleId] : undefined;
-      const definition = JSON.stringify(
-        resource.Properties.DefinitionString ?? resource.Properties.Definition ?? {},
-      );
+      const { role, definition } = machineRoleAndDefinition(resource);
       for (const s of role ? statementsOf(role) : []) {
         if (!actionsOf(s).some((a) => a === 'states:StopExecution' || a === 'states:DescribeExecution'))
           continue;
