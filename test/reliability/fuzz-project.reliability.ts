@@ -224,6 +224,7 @@ const PROJECT_FIELDS: [Path, FieldKind][] = [
   [['name'], 'string'],
   [['warehouse'], 'record'],
   [['warehouse', 'workgroupName'], 'string'],
+  [['warehouse', 'workgroupId'], 'string'],
   [['warehouse', 'database'], 'string'],
   [['landing'], 'record'],
   [['landing', 'database'], 'string'],
