@@ -15,7 +15,7 @@ export interface RefreshStructure {
   /** AWS history events one poll round adds to its execution. */
   historyEventsPerPoll: number;
   maxPollSeconds: number;
-  /** Statement age (s) from which every wait is the cap: polls grow linearly after this. */
+  /** Statement age (s) at which a wait first reaches the cap (MAX_POLL_SECONDS); later waits grow again with the age (shared/refresh/polling.ts). */
   capReachedAfterSeconds: number;
 }
 

@@ -39,7 +39,7 @@ export function releaseLeaseSql(model: string, runId: string): string {
  * Holder of a fence: not a valid run id (those have no '~'), so no build's assert_lease accepts it.
  * A fence is born expired, so the next run that asks for the lease takes it over at once.
  */
-export const FENCE_HOLDER = '~fenced';
+const FENCE_HOLDER = '~fenced';
 
 /**
  * Before a build is recorded as failed: its run gives the lease up and, unless another run holds it
@@ -49,20 +49,24 @@ export const FENCE_HOLDER = '~fenced';
  */
 export function fenceBuildStatements(model: string, runId: string): string[] {
   const m = literal(model);
-  const r = literal(runId);
   return [
     `LOCK ${bookkeeping.modelLease}`,
     releaseLeaseSql(model, runId),
     `INSERT INTO ${bookkeeping.modelLease} ("model", "run_id", "acquired_at", "expires_at")
 SELECT ${m}, ${literal(FENCE_HOLDER)}, GETDATE(), GETDATE() - INTERVAL '1 second'
 WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.modelLease} WHERE "model" = ${m})
-AND NOT EXISTS (SELECT 1 FROM ${bookkeeping.runLog} WHERE "run_id" = ${r} AND "model" = ${m} AND "status" = 'success')`,
+AND NOT EXISTS (SELECT 1 ${committedBuildOf(model, runId)})`,
   ];
 }
 
-/** Whether this run's build of the model committed (the batch writes its success row itself). */
+/** The success row this run's build of the model writes in its own transaction (FROM … WHERE …). */
+function committedBuildOf(model: string, runId: string): string {
+  return `FROM ${bookkeeping.runLog} WHERE "run_id" = ${literal(runId)} AND "model" = ${literal(model)} AND "status" = 'success'`;
+}
+
+/** Whether this run's build of the model committed. */
 export function buildCommittedSql(model: string, runId: string): string {
-  return `SELECT COUNT(*) AS "committed" FROM ${bookkeeping.runLog} WHERE "run_id" = ${literal(runId)} AND "model" = ${literal(model)} AND "status" = 'success'`;
+  return `SELECT COUNT(*) AS "committed" ${committedBuildOf(model, runId)}`;
 }
 
 export type LeaseOutcome =

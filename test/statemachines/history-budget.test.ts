@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { refreshStructure } from '../../bench/lib/structure.js';
 import {
@@ -6,7 +7,7 @@ import {
   HISTORY_EVENTS_PER_POLL,
   HISTORY_LIMIT,
 } from '../../functions/plan-refresh/core.js';
-import { MAX_POLLS } from '../../shared/refresh/polling.js';
+import { DATA_API_MAX_STATEMENT_SECONDS, MAX_POLLS, pollsFor } from '../../shared/refresh/polling.js';
 
 /**
  * A curated-build execution holds the polls of every model of its chunk; AWS fails it at 25,000
@@ -29,5 +30,16 @@ describe('History budget of a curated-build chunk', () => {
       HISTORY_LIMIT * 0.8 - 10,
     );
     expect(CHUNK_SIZE).toBeGreaterThanOrEqual(10);
+  });
+
+  it('is described in docs/architecture.md with the figures the code computes', () => {
+    const doc = readFileSync('docs/architecture.md', 'utf8').replace(/\s+/g, ' ');
+    expect(doc).toContain(`chunks of at most ${CHUNK_SIZE} models`);
+    expect(doc).toContain(`at most ${HISTORY_EVENTS_PER_MODEL} per model`);
+    expect(doc).toContain(`polled ${pollsFor(DATA_API_MAX_STATEMENT_SECONDS)} times`);
+    expect(doc).toContain(`\`MAX_POLLS\` = ${MAX_POLLS}`);
+    expect(doc).toContain(
+      `${CHUNK_SIZE} models × (${MAX_POLLS} × ${HISTORY_EVENTS_PER_POLL} + ${HISTORY_EVENTS_PER_MODEL}) events`,
+    );
   });
 });
