@@ -32,8 +32,9 @@ export function reportError(error: unknown, verbose: boolean): number {
     process.stderr.write(
       `${style.red('error:')} invalid input: ${error.issues.map((i) => `${where(i)}${i.message}`).join('; ')}\n`,
     );
+    const consoleInput = error.issues.every((i) => i.file === 'input' && !i.field?.startsWith('-'));
     process.stderr.write(
-      `${style.dim("hint: nothing was started; see docs/operations.md for each state machine's input")}\n`,
+      `${style.dim(consoleInput ? "hint: nothing was started; see docs/operations.md for each state machine's input" : 'hint: nothing was started')}\n`,
     );
     return 2;
   }

@@ -1,21 +1,24 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PGliteInterface } from '@electric-sql/pglite';
 import { resetClients } from '../shared/aws/clients.js';
 import { serializeManifest } from '../shared/project/compile.js';
 import { loadProject } from '../shared/project/load.js';
 import type { Manifest } from '../shared/project/manifest.js';
 import { clock } from '../shared/runtime/clock.js';
+import { EXAMPLE_PROJECT } from '../shared/runtime/package-root.js';
 import { type SnsMessage, startEventBridgeEndpoint, startSnsEndpoint } from './bus/endpoints.js';
 import { type LocalRule, loadRules, rulesMatching } from './bus/rules.js';
 import { firingsBetween } from './bus/schedules.js';
 import { ManualClock } from './clock.js';
 import type { LocalEvent } from './events.js';
-import type { LocalEndpoint } from './http.js';
-import { loadDefinitions, STATE_MACHINE_NAMES } from './sfn/definitions.js';
+import { freshPGlite } from './pglite.js';
+import { type AslDefinition, loadDefinitions, STATE_MACHINE_NAMES } from './sfn/definitions.js';
 import { localFunctions } from './sfn/functions.js';
 import { type ExecutionRecord, LocalStepFunctions, type LocalStepFunctionsOptions } from './sfn/runner.js';
 import { applyLocalStackEnvironment, type LocalStack, startLocalStack } from './stack.js';
+import { loadSourceSql, type SkippedStatement, type SourceStatement } from './zero-etl/source-sql.js';
 
 /**
  * The whole orchestrator on the embedded stack: the real ASL files and Lambda handlers (in-process),
@@ -27,12 +30,19 @@ import { applyLocalStackEnvironment, type LocalStack, startLocalStack } from './
 export interface LocalOrchestratorOptions {
   /** The curated project to compile and run (default: the shop example). */
   projectDir?: string;
+  /** Where simulated time starts (default: now). A fixed start makes schedule firings reproducible. */
+  startAt?: Date;
   /** Real milliseconds a Wait state takes (default 0: waits only move the simulated clock). */
   waitMs?: number;
   /** Called for every execution started from outside (CLI, rules, schedules). */
   onExecution?: (record: ExecutionRecord) => void;
   /** Every event of every execution, children included (progress displays, benchmarks). */
   onEvent?: LocalStepFunctionsOptions['onEvent'];
+  /**
+   * The Aurora source's schema and data as SQL statements (`splitSourceSql` of the user's file),
+   * loaded instead of the shop example.
+   */
+  source?: readonly SourceStatement[];
 }
 
 export interface LocalOrchestrator {
@@ -41,6 +51,8 @@ export interface LocalOrchestrator {
   sfn: LocalStepFunctions;
   rules: LocalRule[];
   snsMessages: SnsMessage[];
+  /** Statements of `options.source` the embedded engine could not run and skipped (pg_dump extras). */
+  sourceWarnings: SkippedStatement[];
   /** Starts an execution of a public state machine by its CLI name (`curated-refresh`, …). */
   start(stateMachine: string, input: unknown, name?: string): ExecutionRecord;
   /** Moves simulated time forward, firing the schedules that fall due, and lets the simulator catch up. */
@@ -52,19 +64,69 @@ export interface LocalOrchestrator {
   close(): Promise<void>;
 }
 
-export const DEFAULT_LOCAL_PROJECT = 'examples/shop/curated';
+export const DEFAULT_LOCAL_PROJECT = EXAMPLE_PROJECT;
 
 export async function startLocalOrchestrator(
   options: LocalOrchestratorOptions = {},
 ): Promise<LocalOrchestrator> {
   const manifest = loadProject(options.projectDir ?? DEFAULT_LOCAL_PROJECT);
+  // Everything read from files comes first, so a missing file fails before anything listens.
+  const definitions = loadDefinitions();
   const manifestDir = mkdtempSync(join(tmpdir(), 'zeo-local-'));
   const manifestPath = join(manifestDir, 'manifest.json');
   writeFileSync(manifestPath, serializeManifest(manifest));
   const previousManifest = process.env.ZEO_MANIFEST_PATH;
   process.env.ZEO_MANIFEST_PATH = manifestPath;
+  // What has been started, closed in reverse order by close() or by a start that fails half-way.
+  const opened: { close: () => Promise<void> }[] = [
+    {
+      close: async () => {
+        restoreEnv('ZEO_MANIFEST_PATH', previousManifest);
+        rmSync(manifestDir, { recursive: true, force: true });
+      },
+    },
+  ];
+  const closeAll = async () => {
+    const failures: unknown[] = [];
+    for (const part of opened.splice(0).reverse()) await part.close().catch((e: unknown) => failures.push(e));
+    if (failures.length > 0) throw failures[0];
+  };
+  try {
+    return await startWith(manifest, definitions, options, opened, closeAll);
+  } catch (error) {
+    // Nothing that was started may outlive a failed start: open endpoints would keep the process alive.
+    await closeAll().catch(() => undefined);
+    throw error;
+  }
+}
 
-  const simulated = new ManualClock();
+function restoreEnv(key: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[key];
+  else process.env[key] = value;
+}
+
+async function startWith(
+  manifest: Manifest,
+  definitions: Record<string, AslDefinition>,
+  options: LocalOrchestratorOptions,
+  opened: { close: () => Promise<void> }[],
+  closeAll: () => Promise<void>,
+): Promise<LocalOrchestrator> {
+  const rules = loadRules();
+  let sourceWarnings: SkippedStatement[] = [];
+  let sourceDb: PGliteInterface | undefined;
+  if (options.source) {
+    const db = await freshPGlite();
+    sourceDb = db;
+    opened.push({ close: () => db.close() });
+    sourceWarnings = await loadSourceSql(db, options.source);
+    // pg_dump empties search_path for its session; the simulator and injected DDL expect the defaults.
+    await db.exec('RESET ALL');
+    // From here on the stack owns the source database and closes it.
+    opened.pop();
+  }
+
+  const simulated = new ManualClock(options.startAt ?? Date.now());
   const { project } = manifest;
   const roles = [
     ...new Set(manifest.models.flatMap((m) => m.grants.filter((g) => g.kind === 'role').map((g) => g.name))),
@@ -79,21 +141,34 @@ export async function startLocalOrchestrator(
         : {}),
       roles,
     },
-    source: { database: project.landing.sourceDatabase },
+    source: {
+      database: project.landing.sourceDatabase,
+      ...(sourceDb ? { db: sourceDb, seed: 'empty' as const } : {}),
+    },
     // zero-ETL replicates continuously: every step of simulated time applies the source's changes.
     autoReplicate: true,
   });
+  opened.push(stack);
   const snsMessages: SnsMessage[] = [];
-  const endpoints: LocalEndpoint[] = [
-    await startEventBridgeEndpoint(stack.events, simulated),
-    await startSnsEndpoint(snsMessages, simulated),
-  ];
-  const restoreEnv = applyLocalStackEnvironment(stack);
+  const eventBridge = await startEventBridgeEndpoint(stack.events, simulated);
+  opened.push(eventBridge);
+  const sns = await startSnsEndpoint(snsMessages, simulated);
+  opened.push(sns);
+  const restoreStackEnv = applyLocalStackEnvironment(stack);
   const previousBus = { eb: process.env.AWS_ENDPOINT_URL_EVENTBRIDGE, sns: process.env.AWS_ENDPOINT_URL_SNS };
-  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = endpoints[0]?.endpoint;
-  process.env.AWS_ENDPOINT_URL_SNS = endpoints[1]?.endpoint;
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridge.endpoint;
+  process.env.AWS_ENDPOINT_URL_SNS = sns.endpoint;
   resetClients();
   const restoreClock = clock.use(simulated);
+  opened.push({
+    close: async () => {
+      restoreClock();
+      restoreStackEnv();
+      restoreEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', previousBus.eb);
+      restoreEnv('AWS_ENDPOINT_URL_SNS', previousBus.sns);
+      resetClients();
+    },
+  });
 
   await stack.bootstrap({
     integrationArn: project.landing.integrationArn,
@@ -102,7 +177,7 @@ export async function startLocalOrchestrator(
   });
 
   const sfn = new LocalStepFunctions({
-    definitions: loadDefinitions(),
+    definitions,
     functions: localFunctions(),
     region: stack.region,
     account: stack.account,
@@ -115,28 +190,25 @@ export async function startLocalOrchestrator(
     options.onExecution?.(record);
     return record;
   };
-  const rules = loadRules();
   const deliver = (event: LocalEvent) => {
     for (const rule of rulesMatching(rules, event)) {
-      try {
-        // The execution is named after the event, so a redelivered event cannot start a second one.
-        started(sfn.start(rule.machine, event, `${rule.name}-${event.id}`.slice(0, 80)));
-      } catch (error) {
-        if (!(error instanceof Error && error.name === 'StepFunctions.ExecutionAlreadyExistsException')) {
-          console.error(`local rule ${rule.name} could not start ${rule.machine}`, error);
-        }
-      }
+      // EventBridge starts a rule's target execution without a name, so Step Functions generates one:
+      // a redelivered event starts a second execution, and only the state machines' own deterministic
+      // child names (reconcile → recovery) keep it from acting twice.
+      started(sfn.start(rule.machine, event));
     }
   };
   const unsubscribe = stack.events.onEvent(deliver);
+  opened.push({ close: async () => unsubscribe() });
   const origin = simulated.now();
 
-  const orchestrator: LocalOrchestrator = {
+  return {
     manifest,
     stack,
     sfn,
     rules,
     snsMessages,
+    sourceWarnings,
     deliver,
     start(stateMachine, input, name) {
       const machine = STATE_MACHINE_NAMES[stateMachine] ?? stateMachine;
@@ -152,8 +224,8 @@ export async function startLocalOrchestrator(
         .sort((a, b) => a.at.getTime() - b.at.getTime());
       for (const { rule, at } of due) {
         await stack.simulator.tick(at.getTime() - simulated.now().getTime());
-        const name = `${rule.name}-${at.toISOString().replace(/[:.]/g, '-')}`.slice(0, 80);
-        fired.push(started(sfn.start(rule.machine, rule.input ?? {}, name)));
+        // Schedules are rules too: the execution name is generated.
+        fired.push(started(sfn.start(rule.machine, rule.input ?? {})));
       }
       await stack.simulator.tick(Math.max(0, to.getTime() - simulated.now().getTime()));
       return fired;
@@ -165,23 +237,6 @@ export async function startLocalOrchestrator(
         await stack.simulator.settle();
       }
     },
-    async close() {
-      unsubscribe();
-      restoreClock();
-      restoreEnv();
-      for (const [key, value] of [
-        ['AWS_ENDPOINT_URL_EVENTBRIDGE', previousBus.eb],
-        ['AWS_ENDPOINT_URL_SNS', previousBus.sns],
-        ['ZEO_MANIFEST_PATH', previousManifest],
-      ] as const) {
-        if (value === undefined) delete process.env[key];
-        else process.env[key] = value;
-      }
-      resetClients();
-      await Promise.all(endpoints.map((e) => e.close()));
-      await stack.close();
-      rmSync(manifestDir, { recursive: true, force: true });
-    },
+    close: closeAll,
   };
-  return orchestrator;
 }

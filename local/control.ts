@@ -20,6 +20,10 @@ export interface ControlInfo {
   dataApi: string;
   rds: string;
   pid: number;
+  /** The curated project folder the stack runs (absolute), so `zeo run --local -p X` can refuse another. */
+  project: string;
+  /** The `--source` file the stack loaded (absolute), or null for the shop example. */
+  source: string | null;
 }
 
 export type Injection =
@@ -67,6 +71,18 @@ export async function startControlServer(app: LocalOrchestrator, onStop: () => v
       const fired = await app.advance(Number(request.minutes ?? 5) * 60_000);
       await app.settle();
       return json(200, { fired: fired.map((f) => f.name) });
+    }
+    if (method === 'POST' && url === '/query') {
+      // Through the Data API like any client: the same strictness, three-part names included.
+      const index = indexManifest(app.manifest);
+      try {
+        const rows = await warehouseFor(index).query(String(request.sql ?? ''), {
+          statementName: 'zeo:local-query',
+        });
+        return json(200, { rows });
+      } catch (error) {
+        return json(400, { message: error instanceof Error ? error.message : String(error) });
+      }
     }
     if (method === 'GET' && url === '/status') {
       const index = indexManifest(app.manifest);

@@ -16,6 +16,12 @@ function manifest() {
   }
 }
 
+/**
+ * esbuild `define`: `__ZEO_MANIFEST__` becomes the compiled project (JSON) in every bundle, so the
+ * handlers get it injected at package time and no source file imports a generated one.
+ */
+module.exports.esbuildDefine = () => ({ __ZEO_MANIFEST__: JSON.stringify(manifest()) });
+
 /** One EventBridge schedule per refresh group → curated-refresh { group, trigger: schedule }. */
 module.exports.groupSchedules = () =>
   Object.entries(manifest().project.groups).map(([group, config]) => ({

@@ -118,3 +118,8 @@ export class CuratedRefreshFailedError extends Error {
 export class ModelBusyError extends Error {
   override name = 'ModelBusyError';
 }
+
+/** A step started without a compiled curated project: nothing bundled one and nothing passed one in. */
+export class ManifestUnavailableError extends Error {
+  override name = 'ManifestUnavailableError';
+}

@@ -1,7 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Injection } from '../../local/control.js';
 import type { EventLog, ExecutionRecord } from '../../local/sfn/runner.js';
 import { InvalidInputError } from '../../shared/errors.js';
-import { style } from '../output.js';
+import { EXAMPLE_PROJECT } from '../../shared/runtime/package-root.js';
+import { printSourceWarnings, readSourceOption, sourceErrorAsInput } from '../local-source.js';
+import { printJson, style } from '../output.js';
 import { table } from '../table.js';
 
 const LABEL: Record<string, string> = {
@@ -91,14 +96,29 @@ export function registerLocalDaemonCommands(local: Command): void {
   local
     .command('start')
     .description('start the embedded stack and keep it running (Ctrl-C or `zeo local stop` ends it)')
-    .option('-p, --project <dir>', 'curated project folder', 'examples/shop/curated')
-    .action(async (options: { project: string }) => {
+    .option('-p, --project <dir>', 'curated project folder (default: the shop example)')
+    .option(
+      '--source <file.sql>',
+      'your Aurora PostgreSQL schema and data (plain SQL or pg_dump) instead of the example',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ zeo local start\n  $ zeo local start -p ./curated --source ./source.sql',
+    )
+    .action(async (options: { project?: string; source?: string }) => {
       process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+      const source = await readSourceOption(options.source);
       const { startLocalOrchestrator } = await import('../../local/app.js');
       const { removeControlInfo, startControlServer, writeControlInfo } = await import(
         '../../local/control.js'
       );
-      const app = await startLocalOrchestrator({ projectDir: options.project });
+      const project = resolve(options.project ?? EXAMPLE_PROJECT);
+      const app = await startLocalOrchestrator({ projectDir: project, ...(source ? { source } : {}) }).catch(
+        (error: unknown) => {
+          throw sourceErrorAsInput(error, options.source);
+        },
+      );
+      printSourceWarnings(options.source, app.sourceWarnings);
       let stopping = false;
       const stop = async () => {
         if (stopping) return;
@@ -114,46 +134,76 @@ export function registerLocalDaemonCommands(local: Command): void {
         dataApi: app.stack.dataApiEndpoint,
         rds: app.stack.rdsEndpoint,
         pid: process.pid,
+        project,
+        source: options.source ? resolve(options.source) : null,
       });
       process.once('SIGINT', () => void stop());
       process.once('SIGTERM', () => void stop());
-      console.log(`local stack running (project ${app.manifest.project.name})`);
+      console.log(`local stack running (project ${app.manifest.project.name}, ${project})`);
+      console.log(`  source             ${options.source ?? 'the shop example'}`);
       console.log(`  Redshift Data API  ${app.stack.dataApiEndpoint}`);
       console.log(`  RDS                ${app.stack.rdsEndpoint}`);
       console.log(`  control            ${control.endpoint}  (.zeo/local.json)`);
       console.log(
-        style.dim('  try: zeo local inject resync public.orders · zeo status --local · zeo local stop'),
+        style.dim(
+          '  try: zeo run curated-refresh --local · zeo local query "select …" · zeo status --local · zeo local stop',
+        ),
       );
     });
   local
     .command('inject')
     .description('break the running local stack like AWS would')
     .argument('<kind>', 'resync <schema.table> | fail <REDSHIFT-INTEGRATION-EVENT code> | ddl <source SQL>')
-    .argument('<value>', 'the table, the event code or the SQL')
+    .argument('[value]', 'the table, the event code or the SQL (ddl: or --file, or standard input)')
+    .option('-f, --file <file.sql>', 'ddl: read the SQL from a file')
     .addHelpText(
       'after',
-      "\nExamples:\n  $ zeo local inject resync public.orders\n  $ zeo local inject fail 0007\n  $ zeo local inject ddl 'ALTER TABLE public.orders ADD COLUMN note text'",
+      "\nExamples:\n  $ zeo local inject resync public.orders\n  $ zeo local inject fail 0007\n  $ zeo local inject ddl 'ALTER TABLE public.orders ADD COLUMN note text'\n  $ zeo local inject ddl --file change.sql\n  $ zeo local inject ddl < change.sql",
     )
-    .action(async (kind: string, value: string) => {
+    .action(async (kind: string, value: string | undefined, options: { file?: string }) => {
+      const body = await injection(kind, value, options.file);
       const { callControl, findRunningStack } = await import('../../local/control.js');
       const info = await findRunningStack();
       if (!info) throw new Error('no local stack is running; start one with `zeo local start`');
-      const body =
-        kind === 'resync'
-          ? { kind, table: value }
-          : kind === 'fail'
-            ? { kind, code: value }
-            : kind === 'ddl'
-              ? { kind, sql: value }
-              : undefined;
-      if (!body)
-        throw new InvalidInputError([
-          { file: 'input', field: 'kind', message: `'${kind}' is not resync, fail or ddl` },
-        ]);
       console.log(JSON.stringify(await callControl(info, 'POST', '/inject', body)));
       // Let the watchdog and the rules react: a few simulated minutes pass.
       const advanced = await callControl<{ fired: string[] }>(info, 'POST', '/advance', { minutes: 5 });
       console.log(`5 simulated minutes later, started: ${advanced.fired.join(', ') || 'nothing'}`);
+    });
+  local
+    .command('query')
+    .description("run SQL on the running stack's warehouse (curated or landing tables, three-part names too)")
+    .argument('[sql]', 'the statement (or --file)')
+    .option('-f, --file <file.sql>', 'read the statement from a file')
+    .option('--json', 'the rows as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ zeo local query "select * from curated.fct_orders limit 5"\n  $ zeo local query "select count(*) from aurora_zeroetl.public.orders" --json',
+    )
+    .action(async (sql: string | undefined, options: { file?: string; json?: boolean }) => {
+      const text = readSqlArgument(sql, options.file, '[sql]');
+      const { callControl, findRunningStack } = await import('../../local/control.js');
+      const info = await findRunningStack();
+      if (!info)
+        throw new Error(
+          'no local stack is running; start one with `zeo local start [-p DIR --source FILE.sql]`',
+        );
+      const { rows } = await callControl<{ rows: Record<string, unknown>[] }>(info, 'POST', '/query', {
+        sql: text,
+      });
+      if (options.json) {
+        printJson(rows);
+        return;
+      }
+      const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+      if (columns.length > 0)
+        console.log(
+          table(
+            columns,
+            rows.map((r) => columns.map((c) => (r[c] === null ? 'NULL' : String(r[c])))),
+          ),
+        );
+      console.log(style.dim(`(${rows.length} row${rows.length === 1 ? '' : 's'})`));
     });
   local
     .command('stop')
@@ -165,4 +215,59 @@ export function registerLocalDaemonCommands(local: Command): void {
       await callControl(info, 'POST', '/stop');
       console.log('stopping the local stack');
     });
+}
+
+/** SQL from the argument, a file, or standard input when neither is given (and it is not a terminal). */
+function readSqlArgument(value: string | undefined, file: string | undefined, argument: string): string {
+  if (value !== undefined && file !== undefined)
+    throw new InvalidInputError([
+      { file: 'input', field: '--file', message: `give the SQL as ${argument} or with --file, not both` },
+    ]);
+  let text: string | undefined = value;
+  if (file !== undefined) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
+      throw new InvalidInputError([{ file, field: '--file', message: `cannot read ${file}: ${reason}` }]);
+    }
+  } else if (text === undefined || text === '-') {
+    if (process.stdin.isTTY)
+      throw new InvalidInputError([
+        {
+          file: 'input',
+          field: argument,
+          message: 'no SQL: give it as an argument, with --file or on standard input',
+        },
+      ]);
+    text = readFileSync(0, 'utf8');
+  }
+  if (!text.trim())
+    throw new InvalidInputError([
+      { file: file ?? 'input', field: file ? '--file' : argument, message: 'the SQL is empty' },
+    ]);
+  return text;
+}
+
+async function injection(
+  kind: string,
+  value: string | undefined,
+  file: string | undefined,
+): Promise<Injection> {
+  if (kind === 'ddl') return { kind, sql: readSqlArgument(value, file, '<value>') };
+  if (file !== undefined)
+    throw new InvalidInputError([{ file: 'input', field: '--file', message: 'only applies to ddl' }]);
+  if (kind !== 'resync' && kind !== 'fail')
+    throw new InvalidInputError([
+      { file: 'input', field: 'kind', message: `'${kind}' is not resync, fail or ddl` },
+    ]);
+  if (value === undefined)
+    throw new InvalidInputError([
+      {
+        file: 'input',
+        field: '<value>',
+        message: kind === 'resync' ? 'name the table (schema.table)' : 'name the event code (e.g. 0007)',
+      },
+    ]);
+  return kind === 'resync' ? { kind, table: value } : { kind, code: value };
 }

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Argument, type Command, Option } from 'commander';
+import type { ControlInfo } from '../../local/control.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { indexManifest } from '../../shared/graph/plan.js';
 import { loadProject } from '../../shared/project/load.js';
@@ -12,6 +14,7 @@ import {
 } from '../../shared/refresh/timeline.js';
 import { consoleLink, findStateMachineArn, followExecution, startExecution } from '../aws-executions.js';
 import { readInput, STATE_MACHINE_INPUTS, validateAgainstProject, validateInput } from '../inputs.js';
+import { printSourceWarnings, readSourceOption, sourceErrorAsInput } from '../local-source.js';
 import { style } from '../output.js';
 import { table } from '../table.js';
 
@@ -24,6 +27,46 @@ interface RunOptions {
   follow: boolean;
   timeline?: string;
   json?: boolean;
+  source?: string;
+}
+
+/**
+ * Exit codes of `zeo run`: 0 succeeded, 1 failed, 2 bad input (nothing started), 3 a curated refresh
+ * that succeeded without building anything because every selected model was deferred (its landing
+ * tables have no replication state, are resyncing or failed), 130 stopped following (AWS only).
+ */
+export const EXIT_NOTHING_BUILT = 3;
+
+interface SummaryShape {
+  counts?: Record<string, number>;
+  failed?: { model: string; reason?: string }[];
+  deferred?: { model: string; reason?: string }[];
+}
+
+/** A refresh that selected models and built none of them, all for lack of usable landing tables. */
+function nothingBuilt(output: unknown): SummaryShape | undefined {
+  const summary = output as SummaryShape | undefined;
+  const c = summary?.counts;
+  if (!c?.selected) return undefined;
+  const produced = (c.built ?? 0) + (c.unchanged ?? 0) + (c.withinTolerance ?? 0);
+  const broken = (c.failed ?? 0) + (c.missing ?? 0);
+  return produced === 0 && broken === 0 && (c.deferred ?? 0) > 0 ? summary : undefined;
+}
+
+function exitCodeOf(status: string, output: unknown): number {
+  if (status !== 'SUCCEEDED') return 1;
+  const empty = nothingBuilt(output);
+  if (!empty) return 0;
+  // Root causes (a landing table's state) first, the descendants that waited on them after.
+  const reasons = [...new Set((empty.deferred ?? []).map((d) => d.reason ?? 'deferred'))].sort(
+    (a, b) => Number(a.startsWith('upstream')) - Number(b.startsWith('upstream')),
+  );
+  const shown = reasons.slice(0, 5).join('; ');
+  process.stderr.write(
+    `${style.red('warning:')} nothing was built: all ${empty.counts?.selected} selected model(s) were deferred or skipped — ${shown}${reasons.length > 5 ? ` (+${reasons.length - 5} more)` : ''}\n` +
+      `${style.dim('hint: locally, load your own source tables with --source FILE.sql; on AWS, check the integration and `zeo status`')}\n`,
+  );
+  return EXIT_NOTHING_BUILT;
 }
 
 function writeTimeline(path: string, timeline: Timeline): void {
@@ -35,9 +78,7 @@ function writeTimeline(path: string, timeline: Timeline): void {
 }
 
 function printSummary(output: unknown): void {
-  const summary = output as
-    | { counts?: Record<string, number>; failed?: { model: string; reason?: string }[] }
-    | undefined;
+  const summary = output as SummaryShape | undefined;
   if (!summary?.counts) {
     if (output !== undefined) console.log(JSON.stringify(output, null, 2));
     return;
@@ -55,6 +96,7 @@ async function runLocal(machine: string, input: unknown, options: RunOptions): P
   const { callControl, findRunningStack } = await import('../../local/control.js');
   const running = await findRunningStack();
   if (running) {
+    assertSameStack(running, options);
     // A `zeo local start` stack is running: run there, so its state (and `zeo status --local`) follows.
     const result = await callControl<{ name: string; status: string; output: unknown; error: string | null }>(
       running,
@@ -76,12 +118,14 @@ async function runLocal(machine: string, input: unknown, options: RunOptions): P
       console.error(
         '--timeline needs a run in this process; stop the running local stack or omit --timeline',
       );
-    return result.status === 'SUCCEEDED' ? 0 : 1;
+    return exitCodeOf(result.status, result.output);
   }
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  const source = await readSourceOption(options.source);
   const { startLocalOrchestrator } = await import('../../local/app.js');
   const app = await startLocalOrchestrator({
     projectDir: options.project,
+    ...(source ? { source } : {}),
     onEvent: (record, event) => {
       if (options.json) return;
       if (event.type === 'StateEntered' && event.state?.name === 'SubmitBuild') {
@@ -91,7 +135,10 @@ async function runLocal(machine: string, input: unknown, options: RunOptions): P
         console.log(style.dim(`  ${event.state.name}`));
       }
     },
+  }).catch((error: unknown) => {
+    throw sourceErrorAsInput(error, options.source);
   });
+  printSourceWarnings(options.source, app.sourceWarnings);
   try {
     const record = app.start(machine, input, `${machine}-local-${Date.now()}`);
     if (!options.json) console.log(`▶ ${machine} ${record.name} (local)`);
@@ -123,10 +170,30 @@ async function runLocal(machine: string, input: unknown, options: RunOptions): P
       );
       printSummary(record.output);
     }
-    return record.status === 'SUCCEEDED' ? 0 : 1;
+    return exitCodeOf(record.status, record.output);
   } finally {
     await app.close();
   }
+}
+
+/** `-p` / `--source` naming something else than the running stack runs would silently be ignored. */
+function assertSameStack(running: ControlInfo, options: RunOptions): void {
+  if (resolve(options.project) !== running.project)
+    throw new InvalidInputError([
+      {
+        file: options.project,
+        field: '-p',
+        message: `a local stack is running on ${running.project} (pid ${running.pid}); run with that project, or stop it with \`zeo local stop\` first`,
+      },
+    ]);
+  if (options.source !== undefined && resolve(options.source) !== running.source)
+    throw new InvalidInputError([
+      {
+        file: options.source,
+        field: '--source',
+        message: `the running local stack loaded ${running.source ?? 'the shop example'}; stop it with \`zeo local stop\` to load another source`,
+      },
+    ]);
 }
 
 async function runAws(machine: string, input: unknown, options: RunOptions): Promise<number> {
@@ -171,7 +238,7 @@ async function runAws(machine: string, input: unknown, options: RunOptions): Pro
       printSummary(result.output);
       console.log(consoleLink(executionArn));
     }
-    return result.status === 'SUCCEEDED' ? 0 : 1;
+    return exitCodeOf(result.status, result.output);
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
@@ -193,6 +260,7 @@ export function registerRunCommand(program: Command): void {
     .option('-s, --select <selector>', 'curated-refresh only: shorthand for {"select": …}')
     .option('--stage <stage>', 'deployment stage on AWS', 'dev')
     .option('--local', 'run on the embedded local stack instead of AWS')
+    .option('--source <file.sql>', '--local: your Aurora PostgreSQL schema and data instead of the example')
     .option('--no-follow', 'start and return the execution ARN without following it')
     .addOption(
       new Option('--timeline <file>', 'curated-refresh: write a Gantt chart of the builds (.svg or .md)'),
@@ -202,7 +270,17 @@ export function registerRunCommand(program: Command): void {
       'after',
       `\nExamples:\n  $ zeo run curated-refresh --local -p examples/shop/curated --select 'fct_orders+' --timeline refresh.svg\n  $ zeo run resync-recovery --input '{"tables":["public.orders"]}' --stage prod\n  $ zeo run integration-recovery --input @recover.json --stage prod --no-follow`,
     )
-    .action(async (machine: string, options: RunOptions) => {
+    .action(async (machine: string, options: RunOptions, command: Command) => {
+      if (options.source !== undefined && !options.local)
+        throw new InvalidInputError([
+          { file: 'input', field: '--source', message: 'only applies with --local' },
+        ]);
+      if (options.local && command.getOptionValueSource('project') === 'default') {
+        // No -p: a running `zeo local start` stack's project is the one meant.
+        const { findRunningStack } = await import('../../local/control.js');
+        const running = await findRunningStack();
+        if (running) options.project = running.project;
+      }
       let input = readInput(options.input);
       if (options.select !== undefined) {
         if (machine !== 'curated-refresh')

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parse } from 'yaml';
+import { packagePath } from '../../shared/runtime/package-root.js';
 import type { LocalEvent } from '../events.js';
 
 /**
@@ -55,7 +56,7 @@ function resolveVariables(value: unknown, params: Record<string, string>): unkno
   return value;
 }
 
-export function loadRules(path = 'serverless.yml'): LocalRule[] {
+export function loadRules(path = packagePath('serverless.yml')): LocalRule[] {
   const file = parse(readFileSync(path, 'utf8')) as ServerlessFile;
   const params = { ...(file.params?.default ?? {}), 'self:service': file.service, 'sls:stage': 'local' };
   const rules: LocalRule[] = [];

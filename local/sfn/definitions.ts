@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { packagePath } from '../../shared/runtime/package-root.js';
 
 /** A state (or nested Map state) of an ASL definition, as far as the local runner needs to know. */
 export interface AslState {
@@ -36,7 +37,7 @@ export const STATE_MACHINE_NAMES: Record<string, string> = {
   reconcile: 'ReconcileStateMachine',
 };
 
-export function loadDefinitions(dir = 'statemachines'): Record<string, AslDefinition> {
+export function loadDefinitions(dir = packagePath('statemachines')): Record<string, AslDefinition> {
   return Object.fromEntries(
     Object.entries(STATE_MACHINE_FILES).map(([id, file]) => [
       id,

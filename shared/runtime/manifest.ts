@@ -1,21 +1,41 @@
 import { readFileSync } from 'node:fs';
-import bundled from '../../.build/manifest.json' with { type: 'json' };
+import { ManifestUnavailableError } from '../errors.js';
 import { type IndexedManifest, indexManifest } from '../graph/plan.js';
 import type { Manifest } from '../project/manifest.js';
 
 /**
- * The compiled curated project the Lambdas run with. `npm run package` (and `npm test`) compile the
- * project into `.build/manifest.json`, which esbuild bundles into every function. ZEO_MANIFEST_PATH
- * points the local stack and tests at another compiled project without rebuilding.
+ * The compiled curated project the Lambdas run with, as an injected dependency: no module imports a
+ * generated file, so a fresh clone runs without a build step.
+ *
+ * - Packaged: `zeo package` / `npm run package` compile the project and esbuild replaces
+ *   `__ZEO_MANIFEST__` with it (`define`, see scripts/serverless-config.cjs), so each bundle carries it.
+ * - Local stack, tests, subprocesses: ZEO_MANIFEST_PATH names a compiled manifest file.
  */
+declare const __ZEO_MANIFEST__: Manifest | undefined;
+
+const bundled = (): Manifest | undefined =>
+  typeof __ZEO_MANIFEST__ === 'undefined' ? undefined : __ZEO_MANIFEST__;
+
 let cached: { path: string | undefined; index: IndexedManifest } | undefined;
 
 export function runtimeManifest(): IndexedManifest {
   const path = process.env.ZEO_MANIFEST_PATH || undefined;
   if (cached && cached.path === path) return cached.index;
-  const manifest = path
-    ? (JSON.parse(readFileSync(path, 'utf8')) as Manifest)
-    : (bundled as unknown as Manifest);
+  const manifest = path ? readManifestFile(path) : bundled();
+  if (!manifest)
+    throw new ManifestUnavailableError(
+      'no compiled curated project: package with `zeo package -p <project>` (it bundles one) or set ZEO_MANIFEST_PATH to a file written by `zeo compile`',
+    );
   cached = { path, index: indexManifest(manifest) };
   return cached.index;
+}
+
+function readManifestFile(path: string): Manifest {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  } catch (error) {
+    throw new ManifestUnavailableError(
+      `ZEO_MANIFEST_PATH=${path}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }

@@ -271,6 +271,10 @@ describe('Every documented REDSHIFT-INTEGRATION-EVENT id is classified', () => {
   });
 });
 
+/** The id of the event a rule-started execution was given as its input. */
+const eventIdOf = (execution: { input: unknown }): string | undefined =>
+  (execution.input as { id?: string } | undefined)?.id;
+
 describe('Duplicated, reordered, stale, malformed and foreign events', () => {
   const record = (outcome: string, ok: boolean, o: Observation) =>
     recorder.fault('Duplicated, reordered, stale, malformed and foreign events', ADVERSE, {
@@ -278,7 +282,7 @@ describe('Duplicated, reordered, stale, malformed and foreign events', () => {
       unhandled: !allDefined(o),
     });
 
-  it('the same failure event delivered three times (same id) starts one reconcile and one recovery', async () => {
+  it('the same failure event delivered three times (same id) starts three reconciles and one recovery', async () => {
     let event: LocalEvent | undefined;
     const o = await observe(async () => {
       const from = app.stack.events.log.length;
@@ -290,11 +294,13 @@ describe('Duplicated, reordered, stale, malformed and foreign events', () => {
       }
     });
     // Recovery itself makes AWS announce more (deleting, deleted, created): count the failure's own.
-    const forEvent = o.reconciles.filter((r) => event !== undefined && r.name.endsWith(event.id));
-    const ok = forEvent.length === 1 && o.recoveries.length === 1 && o.recoveries[0]?.status === 'SUCCEEDED';
-    record('duplicate ids: one reconcile, one recovery', ok, o);
+    // EventBridge gives every delivery its own execution name, so each starts a reconcile; only the
+    // deterministic name of the recovery it starts keeps the three from recovering three times.
+    const forEvent = o.reconciles.filter((r) => event !== undefined && eventIdOf(r) === event.id);
+    const ok = forEvent.length === 3 && o.recoveries.length === 1 && o.recoveries[0]?.status === 'SUCCEEDED';
+    record('duplicate ids: three reconciles (generated names), one recovery', ok, o);
     expect(event).toBeDefined();
-    expect(forEvent).toHaveLength(1);
+    expect(forEvent.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     expect(o.recoveries.map((r) => r.status)).toEqual(['SUCCEEDED']);
   });
 
@@ -315,7 +321,7 @@ describe('Duplicated, reordered, stale, malformed and foreign events', () => {
         }
       }
     });
-    const forEvents = o.reconciles.filter((r) => ids.some((id) => r.name.endsWith(id)));
+    const forEvents = o.reconciles.filter((r) => ids.includes(eventIdOf(r) ?? ''));
     const notes = o.decisions.map((d) => d.note).join(' | ');
     const ok = forEvents.length === 3 && o.recoveries.length === 1 && o.recoveries[0]?.status === 'SUCCEEDED';
     record('re-announced failure: three reconciles, one recovery (deterministic name)', ok, o);
