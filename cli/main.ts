@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { registerCheckCommand } from './commands/check.js';
+import { registerDeployCommands } from './commands/deploy.js';
 import { registerGraphCommand } from './commands/graph.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerLocalCommands } from './commands/local.js';
@@ -22,6 +24,8 @@ registerRunCommand(program);
 registerStatusCommand(program);
 registerGraphCommand(program);
 registerInitCommand(program);
+registerDeployCommands(program);
+registerCheckCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -177,6 +177,11 @@ describe('CLI: your own project and source, from outside the repository', () => 
     const broken = await zeo('run', 'curated-refresh', '--local', '-p', 'proj', '--source', 'broken.sql');
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/broken\.sql:3: INSERT INTO public\.orders VALUES failed: duplicate key/);
+    // A stack whose start fails closes what it started and exits: it never hangs, leaves no control file.
+    const daemon = await zeo('local', 'start', '-p', 'proj', '--source', 'broken.sql');
+    expect(daemon.code).toBe(2);
+    expect(daemon.stderr).toMatch(/broken\.sql:3: INSERT INTO public\.orders VALUES failed/);
+    expect(existsSync(state)).toBe(false);
     const notLocal = await zeo('run', 'curated-refresh', '-p', 'proj', '--source', 'source.sql');
     expect(notLocal.code).toBe(2);
     expect(notLocal.stderr).toMatch(/--source: only applies with --local/);
@@ -189,6 +194,60 @@ describe('CLI: your own project and source, from outside the repository', () => 
     expect(run.stderr).toMatch(
       /nothing was built: all 1 selected model\(s\) were deferred .*public\.orders has no replication state/,
     );
+  });
+});
+
+describe('CLI: zeo check and zeo package on your own project', () => {
+  it('zeo check names the failing build, the type that cannot hold the values, extra columns and blocked downstream models', async () => {
+    cpSync(join(work, 'proj'), join(work, 'bad'), { recursive: true });
+    writeFileSync(
+      join(work, 'bad/models/daily_orders.sql'),
+      "select cast(created_at as date) as order_date, count(*) as orders, cast(sum(amount) as varchar(20)) as revenue, max(id) as extra_col\nfrom {{ source('public', 'orders') }}\ngroup by cast(created_at as date)\n",
+    );
+    writeFileSync(join(work, 'bad/models/weekly.sql'), "select order_date from {{ ref('daily_orders') }}\n");
+    writeFileSync(
+      join(work, 'bad/models/weekly.yml'),
+      'columns:\n  - { name: order_date, type: date, not_null: true }\n',
+    );
+    const result = await zeo('check', '-p', 'bad', '--source', 'source.sql', '--json');
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      models: { model: string; build: string; problems: { column?: string; message: string }[] }[];
+    };
+    expect(report.ok).toBe(false);
+    expect(report.models.map((m) => [m.model, m.build])).toEqual([
+      ['daily_orders', 'failed'],
+      ['weekly', 'skipped'],
+    ]);
+    const daily = report.models[0]?.problems.map((p) => `${p.column ?? '-'}: ${p.message}`) ?? [];
+    expect(daily).toEqual([
+      expect.stringMatching(
+        /^-: the build fails: .*column "revenue" is of type numeric but expression is of type character varying/,
+      ),
+      expect.stringMatching(
+        /^revenue: declared numeric\(18,2\), the SELECT produces character varying\(20\): .*cannot be stored/,
+      ),
+      expect.stringMatching(/^extra_col: produced by the SELECT \(bigint\) but not declared/),
+    ]);
+    expect(report.models[1]?.problems).toEqual([
+      { severity: 'problem', message: 'cannot be checked until daily_orders builds' },
+    ]);
+    const good = await zeo('check', '-p', 'proj', '--source', 'source.sql');
+    expect(good.code, good.stderr).toBe(0);
+    const missing = await zeo('check', '-p', 'proj');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--source/);
+  }, 120_000);
+
+  it('zeo package refuses a bad stage or region before anything runs', async () => {
+    const stage = await zeo('package', '-p', 'proj', '--stage', 'has space');
+    expect(stage.code).toBe(2);
+    expect(stage.stderr).toMatch(/--stage: 'has space' is not a stage name/);
+    const region = await zeo('package', '-p', 'proj', '--stage', 'dev', '--region', 'mars-1');
+    expect(region.code).toBe(2);
+    expect(region.stderr).toMatch(/--region: 'mars-1' is not an AWS region/);
+    expect(existsSync(join(work, '.zeo/package'))).toBe(false);
   });
 });
 
