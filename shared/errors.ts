@@ -69,7 +69,7 @@ export class StatementTooLargeError extends Error {
 
 // ---- Runtime failures of the Lambda steps (names are ASL Retry/Catch vocabulary) ----
 
-/** The Data API refused work for now (ThrottlingException, ActiveStatementsExceededException): retry later. */
+/** The Data API refused work for now (ThrottlingException, Active{Statements,WaitingRequests,Sessions}Exceeded): retry later. */
 export class DataApiThrottledError extends Error {
   override name = 'DataApiThrottledError';
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadProject } from '../../shared/project/load.js';
-import { printSourceWarnings, readSourceOption, sourceErrorAsInput } from '../local-source.js';
+import { printSourceWarnings, readSourceOption, sourceErrorAsInput } from '../local-options.js';
 import { printJson, style } from '../output.js';
 
 /** `zeo check`: build every model against the user's source schema locally, before deploying. */

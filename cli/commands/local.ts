@@ -5,7 +5,7 @@ import type { Injection } from '../../local/control.js';
 import type { EventLog, ExecutionRecord } from '../../local/sfn/runner.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { EXAMPLE_PROJECT } from '../../shared/runtime/package-root.js';
-import { printSourceWarnings, readSourceOption, sourceErrorAsInput } from '../local-source.js';
+import { printSourceWarnings, readSourceOption, sourceErrorAsInput } from '../local-options.js';
 import { printJson, style } from '../output.js';
 import { table } from '../table.js';
 

@@ -1,8 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Argument, type Command, Option } from 'commander';
-import type { ControlInfo } from '../../local/control.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { indexManifest } from '../../shared/graph/plan.js';
 import { loadProject } from '../../shared/project/load.js';
@@ -14,7 +12,12 @@ import {
 } from '../../shared/refresh/timeline.js';
 import { consoleLink, findStateMachineArn, followExecution, startExecution } from '../aws-executions.js';
 import { readInput, STATE_MACHINE_INPUTS, validateAgainstProject, validateInput } from '../inputs.js';
-import { printSourceWarnings, readSourceOption, sourceErrorAsInput } from '../local-source.js';
+import {
+  assertSameStack,
+  printSourceWarnings,
+  readSourceOption,
+  sourceErrorAsInput,
+} from '../local-options.js';
 import { style } from '../output.js';
 import { table } from '../table.js';
 
@@ -174,26 +177,6 @@ async function runLocal(machine: string, input: unknown, options: RunOptions): P
   } finally {
     await app.close();
   }
-}
-
-/** `-p` / `--source` naming something else than the running stack runs would silently be ignored. */
-function assertSameStack(running: ControlInfo, options: RunOptions): void {
-  if (resolve(options.project) !== running.project)
-    throw new InvalidInputError([
-      {
-        file: options.project,
-        field: '-p',
-        message: `a local stack is running on ${running.project} (pid ${running.pid}); run with that project, or stop it with \`zeo local stop\` first`,
-      },
-    ]);
-  if (options.source !== undefined && resolve(options.source) !== running.source)
-    throw new InvalidInputError([
-      {
-        file: options.source,
-        field: '--source',
-        message: `the running local stack loaded ${running.source ?? 'the shop example'}; stop it with \`zeo local stop\` to load another source`,
-      },
-    ]);
 }
 
 async function runAws(machine: string, input: unknown, options: RunOptions): Promise<number> {

@@ -6,6 +6,7 @@ import { clock } from '../../shared/runtime/clock.js';
 import { integrationsFor, warehouseFor } from '../../shared/runtime/deps.js';
 import { findStateMachineArn } from '../aws-executions.js';
 import { STATE_MACHINE_INPUTS } from '../inputs.js';
+import { assertSameStack } from '../local-options.js';
 import { printJson, style } from '../output.js';
 import { collectStatus, type StatusReport } from '../status.js';
 import { table } from '../table.js';
@@ -56,58 +57,71 @@ export function registerStatusCommand(program: Command): void {
       'after',
       '\nExamples:\n  $ zeo status -p curated --stage prod\n  $ zeo status --local -p examples/shop/curated --json',
     )
-    .action(async (options: { project: string; stage: string; local?: boolean; json?: boolean }) => {
-      const index = indexManifest(loadProject(options.project));
-      let report: StatusReport;
-      const { callControl, findRunningStack } = await import('../../local/control.js');
-      const running = options.local ? await findRunningStack() : undefined;
-      if (running) {
-        report = await callControl<StatusReport>(running, 'GET', '/status');
-      } else if (options.local) {
-        process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
-        const { startLocalOrchestrator } = await import('../../local/app.js');
-        const app = await startLocalOrchestrator({ projectDir: options.project });
-        try {
+    .action(
+      async (
+        options: { project: string; stage: string; local?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        const { callControl, findRunningStack } = await import('../../local/control.js');
+        const running = options.local ? await findRunningStack() : undefined;
+        // No -p: a running `zeo local start` stack's project is the one meant.
+        if (running && command.getOptionValueSource('project') === 'default')
+          options.project = running.project;
+        const index = indexManifest(loadProject(options.project));
+        let report: StatusReport;
+        if (running) {
+          assertSameStack(running, options);
+          report = await callControl<StatusReport>(running, 'GET', '/status');
+        } else if (options.local) {
+          process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+          const { startLocalOrchestrator } = await import('../../local/app.js');
+          const app = await startLocalOrchestrator({ projectDir: options.project });
+          try {
+            report = await collectStatus({
+              index,
+              warehouse: warehouseFor(index),
+              integrations: integrationsFor(),
+              running: async () =>
+                app.sfn.executions
+                  .filter((e) => e.status === 'RUNNING')
+                  .map((e) => ({
+                    stateMachine: e.machine,
+                    name: e.name,
+                    started: e.startedAt.toISOString(),
+                  })),
+              now: clock.now,
+            });
+          } finally {
+            await app.close();
+          }
+        } else {
+          const sfn = new SFNClient({});
           report = await collectStatus({
             index,
             warehouse: warehouseFor(index),
             integrations: integrationsFor(),
-            running: async () =>
-              app.sfn.executions
-                .filter((e) => e.status === 'RUNNING')
-                .map((e) => ({ stateMachine: e.machine, name: e.name, started: e.startedAt.toISOString() })),
+            running: async () => {
+              const running: StatusReport['running'] = [];
+              for (const machine of Object.keys(STATE_MACHINE_INPUTS)) {
+                const arn = await findStateMachineArn(sfn, options.stage, machine);
+                const out = await sfn.send(
+                  new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: ExecutionStatus.RUNNING }),
+                );
+                for (const e of out.executions ?? []) {
+                  running.push({
+                    stateMachine: machine,
+                    name: e.name ?? '',
+                    started: e.startDate?.toISOString() ?? '',
+                  });
+                }
+              }
+              return running;
+            },
             now: clock.now,
           });
-        } finally {
-          await app.close();
         }
-      } else {
-        const sfn = new SFNClient({});
-        report = await collectStatus({
-          index,
-          warehouse: warehouseFor(index),
-          integrations: integrationsFor(),
-          running: async () => {
-            const running: StatusReport['running'] = [];
-            for (const machine of Object.keys(STATE_MACHINE_INPUTS)) {
-              const arn = await findStateMachineArn(sfn, options.stage, machine);
-              const out = await sfn.send(
-                new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: ExecutionStatus.RUNNING }),
-              );
-              for (const e of out.executions ?? []) {
-                running.push({
-                  stateMachine: machine,
-                  name: e.name ?? '',
-                  started: e.startDate?.toISOString() ?? '',
-                });
-              }
-            }
-            return running;
-          },
-          now: clock.now,
-        });
-      }
-      if (options.json) printJson(report);
-      else print(report);
-    });
+        if (options.json) printJson(report);
+        else print(report);
+      },
+    );
 }

@@ -35,11 +35,14 @@ export async function recordReconcile(
       { statementName: 'zeo:reconcile:checkpoint' },
     );
   }
+  // A Data API parameter value must be at least one character (SqlParameter, facts §10): no child is
+  // a SQL NULL, not an empty parameter.
+  const child = event.childName ? event.childName : undefined;
   await deps.warehouse.execute(
-    `INSERT INTO ${bookkeeping.reconcileLog} ("decided_at", "trigger", "route", "child_execution", "note") VALUES (GETDATE(), ${literal(event.trigger)}, ${literal(event.route)}, :child, :note)`,
+    `INSERT INTO ${bookkeeping.reconcileLog} ("decided_at", "trigger", "route", "child_execution", "note") VALUES (GETDATE(), ${literal(event.trigger)}, ${literal(event.route)}, ${child ? ':child' : 'NULL'}, :note)`,
     {
       statementName: 'zeo:reconcile:log',
-      parameters: { child: event.childName ?? '', note: `${event.note} [${outcome}]`.slice(0, 4000) },
+      parameters: { ...(child ? { child } : {}), note: `${event.note} [${outcome}]`.slice(0, 4000) },
     },
   );
   return { route: event.route, childName: event.childName, outcome };

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
-import { INTEGRATION_ID_PATTERN, recreateLandingStatements } from '../../shared/sql/landing.js';
+import {
+  dropLandingDatabaseSql,
+  INTEGRATION_ID_PATTERN,
+  landingDatabaseExistsSql,
+  recreateLandingStatements,
+} from '../../shared/sql/landing.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
 
 export const RecreateLandingDatabaseEvent = z.strictObject({
@@ -15,9 +20,15 @@ export async function recreateLandingDatabase(
   event: z.infer<typeof RecreateLandingDatabaseEvent>,
   deps: { index: IndexedManifest; warehouse: WarehousePort },
 ) {
-  const statements = recreateLandingStatements(deps.index.manifest.project.landing, event.integrationId);
+  const { landing } = deps.index.manifest.project;
+  const statements = recreateLandingStatements(landing, event.integrationId);
+  const existing = await deps.warehouse.query(landingDatabaseExistsSql(), {
+    statementName: `zeo:landing:${event.integrationId}:exists`,
+    parameters: { database: landing.database },
+  });
+  if (existing.length > 0) statements.unshift(dropLandingDatabaseSql(landing));
   for (const [i, sql] of statements.entries()) {
     await deps.warehouse.execute(sql, { statementName: `zeo:landing:${event.integrationId}:${i}` });
   }
-  return { database: deps.index.manifest.project.landing.database, statements: statements.length };
+  return { database: landing.database, statements: statements.length, dropped: existing.length > 0 };
 }

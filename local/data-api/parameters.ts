@@ -89,7 +89,14 @@ export function bindParameters(sql: string, values: ReadonlyMap<string, string>)
 /** Validates the Parameters list of a request and returns it as a map. */
 export function parameterMap(parameters: readonly SqlParameter[] | undefined): Map<string, string> {
   const map = new Map<string, string>();
-  for (const p of parameters ?? []) {
+  for (const [i, p] of (parameters ?? []).entries()) {
+    // Service model: ParameterValue has `smithy.api#length` min 1 (Data API reference "SqlParameter").
+    if (typeof p.value !== 'string' || p.value.length < 1) {
+      throw new DataApiError(
+        'ValidationException',
+        `1 validation error detected: Value '${p.value ?? 'null'}' at 'parameters.${i + 1}.member.value' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+      );
+    }
     if (!PARAMETER_NAME.test(p.name)) {
       throw new DataApiError('ValidationException', `Invalid parameter name '${p.name}'.`);
     }

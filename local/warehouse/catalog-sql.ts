@@ -199,6 +199,15 @@ SELECT CAST(d.relid AS integer) AS tbl, CAST(a.attnum - 1 AS integer) AS col,
 FROM ${INTERNAL_SCHEMA}.table_design d
 JOIN pg_attribute a ON a.attrelid = d.relid AND a.attname = ANY (d.sortkeys)
 WHERE d.sortkey_style = 'INTERLEAVED'`,
+    // The connected database and every landing database (SQL reference "SVV_REDSHIFT_DATABASES").
+    `CREATE VIEW ${SYSTEM_SCHEMA}.svv_redshift_databases AS
+SELECT CAST('${database.replaceAll("'", "''")}' AS varchar(128)) AS database_name, 1 AS database_owner,
+  CAST('local' AS varchar(32)) AS database_type, CAST(NULL AS varchar(128)) AS database_acl,
+  CAST(NULL AS varchar(128)) AS database_options, CAST('Snapshot Isolation' AS varchar(128)) AS database_isolation_level
+UNION ALL
+SELECT CAST(d.name AS varchar(128)), 1, CAST('local' AS varchar(32)), CAST(NULL AS varchar(128)),
+  CAST(NULL AS varchar(128)), CAST('Snapshot Isolation' AS varchar(128))
+FROM ${INTERNAL_SCHEMA}.landing_database d`,
     `CREATE VIEW ${SYSTEM_SCHEMA}.svv_integration AS
 SELECT
   ${c128('i.integration_id')} AS integration_id,

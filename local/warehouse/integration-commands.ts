@@ -197,11 +197,13 @@ export function parseIntegrationCommand(sql: string): IntegrationCommand | undef
   const cursor = new TokenCursor(tokens.slice(2), syntaxError);
   if (first === 'create') return createDatabase(cursor);
   if (first === 'drop') {
-    const ifExists = cursor.accept('if');
-    if (ifExists) cursor.expect('exists');
+    // Redshift's grammar is `DROP DATABASE database_name [ FORCE ]` (SQL reference "DROP DATABASE"):
+    // PostgreSQL's IF EXISTS is a syntax error there.
+    if (tokens[2]?.value === 'if') throw syntaxError('IF');
     const database = cursor.identifier();
+    cursor.accept('force');
     cursor.end();
-    return { kind: 'drop-database', database, ifExists };
+    return { kind: 'drop-database', database, ifExists: false };
   }
   return alterDatabase(cursor);
 }

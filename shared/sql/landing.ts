@@ -15,11 +15,23 @@ export function recreateLandingStatements(landing: LandingConfig, integrationId:
   const db = quoteIdent(landing.database);
   const settings = settingsClause(landing.settings);
   return [
-    `DROP DATABASE IF EXISTS ${db}`,
     `CREATE DATABASE ${db} FROM INTEGRATION ${literal(integrationId)} DATABASE ${quoteIdent(landing.sourceDatabase)}`,
     // The database options reset on re-creation, so the project's settings are applied again.
     ...(settings ? [`ALTER DATABASE ${db} INTEGRATION SET ${settings}`] : []),
   ];
+}
+
+/**
+ * Whether the landing database exists. Redshift has no `DROP DATABASE IF EXISTS` (its grammar is
+ * `DROP DATABASE name [ FORCE ]`), so recreation asks first. SVV_REDSHIFT_DATABASES shows a regular
+ * user only the databases it has access to; the orchestrator's identity created the landing database.
+ */
+export function landingDatabaseExistsSql(): string {
+  return 'SELECT database_name FROM svv_redshift_databases WHERE database_name = :database';
+}
+
+export function dropLandingDatabaseSql(landing: LandingConfig): string {
+  return `DROP DATABASE ${quoteIdent(landing.database)}`;
 }
 
 export function settingsClause(settings: LandingSettings): string {

@@ -52,6 +52,8 @@ function mapError(error: unknown): never {
   if (
     name === 'ThrottlingException' ||
     name === 'ActiveStatementsExceededException' ||
+    // Too many requests waiting on WaitTimeSeconds: the same "later" as throttling (facts §10).
+    name === 'ActiveWaitingRequestsExceededException' ||
     name === 'ActiveSessionsExceededException'
   ) {
     throw new DataApiThrottledError(

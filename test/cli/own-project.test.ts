@@ -155,6 +155,18 @@ describe('CLI: your own project and source, from outside the repository', () => 
       const ddl = await zeo('local', 'inject', 'ddl', '--file', 'change.sql');
       expect(ddl.code, ddl.stderr).toBe(0);
       expect(ddl.stdout).toMatch(/"resyncing":\["public\.orders"\]/);
+      const piped = await exec(
+        'bash',
+        ['-c', `echo 'select count(*) as n from reporting.daily_orders' | node ${BIN} local query --json`],
+        { cwd: work, env },
+      );
+      expect(JSON.parse(piped.stdout)).toEqual([{ n: rows.length }]);
+      const status = await zeo('status', '--local', '--json');
+      expect(status.code, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ models: [{ model: 'daily_orders' }] });
+      const otherStatus = await zeo('status', '--local', '-p', join(process.cwd(), 'examples/shop/curated'));
+      expect(otherStatus.code).toBe(2);
+      expect(otherStatus.stderr).toMatch(/-p: a local stack is running on .*proj/);
       const bad = await zeo('local', 'query', 'select * from reporting.nope');
       expect(bad.code).toBe(1);
       expect(bad.stderr).toMatch(/relation .*nope.* does not exist/);

@@ -30,6 +30,16 @@ const orchestratorEvents = (type: string) =>
   app.stack.events.log.filter((e) => e.source === 'zero-etl-orchestrator' && e['detail-type'] === type);
 
 describe('End to end on the local stack: recovery', () => {
+  it('a quiet watchdog tick records its decision with no child (NULL, never an empty Data API parameter)', async () => {
+    const tick = app.start('reconcile', { trigger: 'watchdog' }, 'e2e-quiet-watchdog');
+    await tick.done;
+    expect([tick.status, tick.error]).toEqual(['SUCCEEDED', undefined]);
+    const [logged] = (await app.stack.warehouse.query(
+      `SELECT trim(route) AS route, child_execution FROM zeo.reconcile_log ORDER BY decided_at DESC LIMIT 1`,
+    )) as { route: string; child_execution: string | null }[];
+    expect(logged).toEqual({ route: 'none', child_execution: null });
+  });
+
   it('a resync of one source table rebuilds exactly its downstream models once it is Synced again', async () => {
     const n = app.sfn.executions.length;
     await app.stack.simulator.resyncTable('public', 'shipments');

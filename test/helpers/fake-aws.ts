@@ -91,6 +91,8 @@ export async function createFakeAws(): Promise<FakeAws> {
       table_state text, table_last_replicated_checkpoint text, reason text, last_updated_timestamp timestamp, table_rows bigint, table_size bigint, is_history_mode boolean);
     CREATE TABLE sys_integration_table_state_change (integration_id text, database_name text, schema_name text, table_name text,
       new_state text, table_last_replicated_checkpoint text, state_change_reason text, record_time timestamp);
+    CREATE TABLE svv_redshift_databases (database_name text, database_type text);
+    INSERT INTO svv_redshift_databases VALUES ('dev', 'local'), ('${LANDING_DB}', 'local');
     INSERT INTO svv_integration_table_state (integration_id, target_database, schema_name, table_name, table_state, reason, last_updated_timestamp)
     SELECT '5b2c7c4e-1f0a-4d7e-9a51-0c3d9a2f6e11', '${LANDING_DB}', 'public', t, 'Synced', '', TIMESTAMP '2026-03-01 00:00:00'
     FROM unnest(ARRAY['customers','products','orders','order_items','payments','shipments']) AS t;`);

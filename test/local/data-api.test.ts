@@ -410,6 +410,25 @@ describe('parameters, events and listing', () => {
     expect(missing).toBeInstanceOf(ValidationException);
   });
 
+  it('rejects an empty parameter value, as the service model does (ParameterValue length min 1; facts §10)', async () => {
+    const empty = await rejection(
+      execute('SELECT :child AS child', { Parameters: [{ name: 'child', value: '' }] }),
+    );
+    expect(empty).toBeInstanceOf(ValidationException);
+    expect((empty as Error).message).toBe(
+      "1 validation error detected: Value '' at 'parameters.1.member.value' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
+    const inBatch = await rejection(
+      batch(['SELECT 1', 'SELECT :v'], {
+        Parameters: [
+          { name: 'v', value: 'x' },
+          { name: 'w', value: '' },
+        ],
+      }),
+    );
+    expect(inBatch).toBeInstanceOf(ValidationException);
+  });
+
   it('announces WithEvent statements on the event bus', async () => {
     const { Id } = await execute('SELECT 1', { WithEvent: true, StatementName: 'evented' });
     await waitForStatement(client, Id ?? '');

@@ -33,11 +33,15 @@ describe('zero-ETL database commands', () => {
   });
 
   it('parses DROP, RENAME, REFRESH and SET', () => {
-    expect(parseIntegrationCommand('DROP DATABASE IF EXISTS "L"')).toEqual({
+    expect(parseIntegrationCommand('DROP DATABASE "L" FORCE')).toEqual({
       kind: 'drop-database',
       database: 'L',
-      ifExists: true,
+      ifExists: false,
     });
+    // SQL reference "DROP DATABASE": `DROP DATABASE database_name [ FORCE ]`, no IF EXISTS (facts §10).
+    expect(() => parseIntegrationCommand('DROP DATABASE IF EXISTS "L"')).toThrow(
+      'syntax error at or near "IF"',
+    );
     expect(parseIntegrationCommand('ALTER DATABASE l RENAME TO l_old')).toEqual({
       kind: 'rename-database',
       database: 'l',

@@ -294,7 +294,7 @@ describe('integration failures and the delete/recreate cycle', () => {
     );
     expect(pending).toEqual({ id: newId, state: 'PendingDbConnectState' });
     for (const sql of [
-      'DROP DATABASE IF EXISTS "aurora_zeroetl"',
+      'DROP DATABASE "aurora_zeroetl"',
       `CREATE DATABASE "aurora_zeroetl" FROM INTEGRATION '${newId}' DATABASE "shop"`,
       'ALTER DATABASE "aurora_zeroetl" INTEGRATION SET QUERY_ALL_STATES = FALSE ACCEPTINVCHARS = TRUE REFRESH_INTERVAL 60',
     ]) {

@@ -296,7 +296,7 @@ describe('the zero-ETL database', () => {
     expect(inBlock.SubStatements?.[1]?.Error).toBe(
       'ERROR: CREATE DATABASE cannot run inside a transaction block',
     );
-    const dropInBlock = await runBatch(['SELECT 1', 'DROP DATABASE IF EXISTS other']);
+    const dropInBlock = await runBatch(['SELECT 1', 'DROP DATABASE other']);
     expect(dropInBlock.SubStatements?.[1]?.Error).toBe(
       'ERROR: DROP DATABASE cannot run inside a transaction block',
     );
@@ -310,7 +310,19 @@ describe('the zero-ETL database', () => {
       `CREATE DATABASE "aurora_zeroetl" FROM INTEGRATION '5b2c7c4e-1f0a-4d7e-9a51-0c3d9a2f6e11' DATABASE "shop"`,
     );
     expect(exists.Error).toBe('ERROR: database "aurora_zeroetl" already exists');
-    expect((await run('DROP DATABASE IF EXISTS never_created')).Status).toBe('FINISHED');
+    expect((await run('DROP DATABASE never_created')).Error).toBe(
+      'ERROR: database "never_created" does not exist',
+    );
+  });
+
+  it('refuses DROP DATABASE IF EXISTS, which is not Redshift syntax (SQL reference "DROP DATABASE", facts §10)', async () => {
+    const refused = await run('DROP DATABASE IF EXISTS never_created');
+    expect([refused.Status, refused.Error]).toEqual(['FAILED', 'ERROR: syntax error at or near "IF"']);
+  });
+
+  it('lists the connected and the landing databases in SVV_REDSHIFT_DATABASES (SQL reference "SVV_REDSHIFT_DATABASES")', async () => {
+    const rows = await select('SELECT database_name FROM svv_redshift_databases ORDER BY 1');
+    expect(rows.map((r) => r.database_name)).toEqual(expect.arrayContaining(['aurora_zeroetl', 'dev']));
   });
 });
 

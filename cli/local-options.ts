@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ControlInfo } from '../local/control.js';
 import type { SkippedStatement, SourceStatement } from '../local/zero-etl/source-sql.js';
 import { InvalidInputError } from '../shared/errors.js';
 import { style } from './output.js';
 
 /**
- * `--source FILE.sql`: the user's Aurora PostgreSQL schema and data for the embedded source, read and
- * split before anything starts, so a missing or unreadable file changes nothing.
+ * Options of the commands that use the local stack. `--source FILE.sql`: the user's Aurora PostgreSQL
+ * schema and data for the embedded source, read and split before anything starts, so a missing or
+ * unreadable file changes nothing. `-p` / `--source` against a running `zeo local start` stack.
  */
 export async function readSourceOption(path: string | undefined): Promise<SourceStatement[] | undefined> {
   if (path === undefined) return undefined;
@@ -48,4 +51,24 @@ export function printSourceWarnings(path: string | undefined, skipped: readonly 
   process.stderr.write(
     `${style.red('warning:')} ${path}: skipped ${skipped.length} statement(s) the embedded engine cannot run: ${named}\n`,
   );
+}
+
+/** `-p` / `--source` naming something else than the running stack runs would silently be ignored. */
+export function assertSameStack(running: ControlInfo, options: { project: string; source?: string }): void {
+  if (resolve(options.project) !== running.project)
+    throw new InvalidInputError([
+      {
+        file: options.project,
+        field: '-p',
+        message: `a local stack is running on ${running.project} (pid ${running.pid}); run with that project, or stop it with \`zeo local stop\` first`,
+      },
+    ]);
+  if (options.source !== undefined && resolve(options.source) !== running.source)
+    throw new InvalidInputError([
+      {
+        file: options.source,
+        field: '--source',
+        message: `the running local stack loaded ${running.source ?? 'the shop example'}; stop it with \`zeo local stop\` to load another source`,
+      },
+    ]);
 }
