@@ -100,19 +100,24 @@ async function readTargetStates(
   if (relevant.length === 0) return states;
   const names = relevant.map((m) => literal(m.name)).join(', ');
   const schemas = [...new Set(relevant.map((m) => literal(m.schema)))].join(', ');
+  // Two reads, never one join: information_schema lives on Redshift's leader node and cannot be joined
+  // with user tables such as zeo.model_state (Developer Guide "Querying the catalog tables").
   const rows = await warehouse.query(
-    `SELECT s."model", s."definition_hash", t."table_name" AS "present"
-FROM ${bookkeeping.modelState} s
-LEFT JOIN "information_schema"."tables" t ON t."table_name" = s."model" AND t."table_schema" IN (${schemas})
-WHERE s."model" IN (${names})`,
+    `SELECT "model", "definition_hash" FROM ${bookkeeping.modelState} WHERE "model" IN (${names})`,
     { statementName },
   );
+  if (rows.length === 0) return states;
+  const present = await warehouse.query(
+    `SELECT "table_schema", "table_name" FROM "information_schema"."tables" WHERE "table_schema" IN (${schemas}) AND "table_name" IN (${names})`,
+    { statementName: `${statementName}:tables` },
+  );
+  const exists = new Set(present.map((t) => `${String(t.table_schema)}.${String(t.table_name)}`));
   for (const model of relevant) {
     const row = rows.find((r) => r.model === model.name);
     if (!row) continue;
     // information_schema does not list materialized views everywhere; the bookkeeping row is enough for them.
-    const exists = model.materialized === 'materialized_view' || row.present !== null;
-    states.set(model.name, { exists, definitionHash: String(row.definition_hash).trim() });
+    const there = model.materialized === 'materialized_view' || exists.has(`${model.schema}.${model.name}`);
+    states.set(model.name, { exists: there, definitionHash: String(row.definition_hash).trim() });
   }
   return states;
 }

@@ -15,7 +15,7 @@ import { commandTag, parseIntegrationCommand } from './integration-commands.js';
 import { type Db, quoteIdent } from './landing.js';
 import { EMPTY_RESULT, RAW_PARSERS, type RawValue, type StatementResult, TypeNames } from './result.js';
 import { SerialQueue } from './serial-queue.js';
-import { writeTarget } from './statement-targets.js';
+import { mixesCatalogWithUserTables, writeTarget } from './statement-targets.js';
 
 /**
  * `LocalRedshift`: one PGlite instance standing in for a Redshift data warehouse.
@@ -326,6 +326,12 @@ export class LocalRedshift {
       if (context.inBlock)
         throw new RedshiftSqlError('VACUUM cannot run inside a transaction block', '25001');
       return EMPTY_RESULT; // nothing to reorganise in PostgreSQL's storage for a stand-in
+    }
+    if (mixesCatalogWithUserTables(statement.sql)) {
+      throw new RedshiftSqlError(
+        'Specified types or functions (one per INFO message) not supported on Redshift tables.',
+        '0A000',
+      );
     }
     const translated = translate(statement.sql, this.#dialect);
     const target = writeTarget(translated.sql);

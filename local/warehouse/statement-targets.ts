@@ -85,3 +85,22 @@ export function qualifiedNames(sql: string): { schema: string; table: string }[]
     table: unquoteName(m[2] ?? ''),
   }));
 }
+
+/** Leader-node catalog relations: the information_schema views and the pg_catalog tables. */
+const CATALOG_SCHEMAS = new Set(['information_schema', 'pg_catalog']);
+const RELATION_AFTER_FROM = new RegExp(String.raw`\b(?:FROM|JOIN)\s+(${NAME}(?:\s*\.\s*${NAME}){0,2})`, 'gi');
+const SYSTEM_VIEW = /^(svv|sys|stv|stl|svl|svcs)_/;
+
+/**
+ * Whether a statement reads leader-node catalog relations together with user tables, which Redshift
+ * refuses: the catalog lives on the leader node, user tables on the compute nodes (Developer Guide
+ * "Querying the catalog tables"; facts §10). System views (`svv_*`, `sys_*`, `stv_*`, …) are not counted.
+ */
+export function mixesCatalogWithUserTables(sql: string): boolean {
+  const text = sql.replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, "''").replace(/'(?:[^']|'')*'/g, "''");
+  const relations = [...text.matchAll(RELATION_AFTER_FROM)].map((m) => parts(m[1] ?? ''));
+  const isCatalog = (p: string[]) =>
+    p.length === 1 ? (p[0] ?? '').startsWith('pg_') : CATALOG_SCHEMAS.has(p.at(-2) ?? '');
+  const isUserTable = (p: string[]) => p.length > 1 && !isCatalog(p) && !SYSTEM_VIEW.test(p.at(-1) ?? '');
+  return relations.some(isCatalog) && relations.some(isUserTable);
+}

@@ -315,6 +315,29 @@ describe('the zero-ETL database', () => {
     );
   });
 
+  it('refuses a query joining leader-node catalog relations with user tables (Developer Guide "Querying the catalog tables", facts §10)', async () => {
+    await run('CREATE TABLE public.catalog_probe (id int)');
+    const joined = await run(
+      `SELECT t.table_name FROM information_schema.tables t JOIN public.catalog_probe p ON p.id::text = t.table_name`,
+    );
+    expect([joined.Status, joined.Error]).toEqual([
+      'FAILED',
+      'ERROR: Specified types or functions (one per INFO message) not supported on Redshift tables.',
+    ]);
+    const pgJoined = await run(
+      'SELECT c.relname FROM pg_class c JOIN public.catalog_probe p ON p.id = c.oid::int',
+    );
+    expect(pgJoined.Status).toBe('FAILED');
+    // Each side alone is fine.
+    expect(
+      (await run(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)).Status,
+    ).toBe('FINISHED');
+    expect((await run('SELECT count(*) FROM public.catalog_probe')).Status).toBe('FINISHED');
+    expect((await run('SELECT a.attname FROM pg_attribute a WHERE a.attnum > 0 LIMIT 1')).Status).toBe(
+      'FINISHED',
+    );
+  });
+
   it('refuses DROP DATABASE IF EXISTS, which is not Redshift syntax (SQL reference "DROP DATABASE", facts §10)', async () => {
     const refused = await run('DROP DATABASE IF EXISTS never_created');
     expect([refused.Status, refused.Error]).toEqual(['FAILED', 'ERROR: syntax error at or near "IF"']);
