@@ -106,7 +106,12 @@ const STEP_CALLS = {
   deleteIntegration: ['rds:DeleteIntegration'],
   describeIntegration: ['rds:DescribeIntegrations'],
   createIntegration: ['rds:DescribeIntegrations', 'rds:CreateIntegration'],
-  recreateLandingDatabase: ['redshift-data:ExecuteStatement', 'redshift-data:DescribeStatement'],
+  // GetStatementResult: whether the old landing database exists (SVV_REDSHIFT_DATABASES; no IF EXISTS).
+  recreateLandingDatabase: [
+    'redshift-data:ExecuteStatement',
+    'redshift-data:DescribeStatement',
+    'redshift-data:GetStatementResult',
+  ],
   assessState: [
     'redshift-data:ExecuteStatement',
     'redshift-data:BatchExecuteStatement',
