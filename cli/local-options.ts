@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import type { ControlInfo } from '../local/control.js';
 import type { SkippedStatement, SourceStatement } from '../local/zero-etl/source-sql.js';
 import { InvalidInputError } from '../shared/errors.js';
@@ -71,4 +72,20 @@ export function assertSameStack(running: ControlInfo, options: { project: string
         message: `the running local stack loaded ${running.source ?? 'the shop example'}; stop it with \`zeo local stop\` to load another source`,
       },
     ]);
+}
+
+/**
+ * The running `zeo local start` stack a `--local` command means, if any: without `-p` its project is
+ * used; a `-p` or `--source` naming something else is refused. One lookup per command.
+ */
+export async function runningStackFor(
+  options: { project: string; source?: string },
+  command: Command,
+): Promise<ControlInfo | undefined> {
+  const { findRunningStack } = await import('../local/control.js');
+  const running = await findRunningStack();
+  if (!running) return undefined;
+  if (command.getOptionValueSource('project') === 'default') options.project = running.project;
+  assertSameStack(running, options);
+  return running;
 }

@@ -2,6 +2,7 @@ import { type ColumnProblem, compareColumns, type ProducedColumn } from '../shar
 import { readProjectSources } from '../shared/project/load.js';
 import { runOutcomesSql } from '../shared/refresh/run-log.js';
 import { startLocalOrchestrator } from './app.js';
+import type { LocalRedshift } from './warehouse/local-redshift.js';
 import type { SkippedStatement, SourceStatement } from './zero-etl/source-sql.js';
 
 /**
@@ -107,7 +108,7 @@ const firstLine = (text: string) => (text.split('\n')[0] ?? '').slice(0, 300);
 
 /** The SELECT's output columns with their full types, through a temporary table that is never kept. */
 async function describeSelect(
-  warehouse: Awaited<ReturnType<typeof startLocalOrchestrator>>['stack']['warehouse'],
+  warehouse: LocalRedshift,
   database: string,
   sql: string,
 ): Promise<{ columns: ProducedColumn[] } | { error: string }> {

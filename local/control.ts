@@ -85,17 +85,7 @@ export async function startControlServer(app: LocalOrchestrator, onStop: () => v
       }
     }
     if (method === 'GET' && url === '/status') {
-      const index = indexManifest(app.manifest);
-      const report: StatusReport = await collectStatus({
-        index,
-        warehouse: warehouseFor(index),
-        integrations: integrationsFor(),
-        running: async () =>
-          app.sfn.executions
-            .filter((e) => e.status === 'RUNNING')
-            .map((e) => ({ stateMachine: e.machine, name: e.name, started: e.startedAt.toISOString() })),
-        now: clock.now,
-      });
+      const report = await localStatus(app);
       return json(200, report);
     }
     if (method === 'POST' && url === '/stop') {
@@ -103,6 +93,21 @@ export async function startControlServer(app: LocalOrchestrator, onStop: () => v
       return json(200, { stopping: true });
     }
     return json(404, { message: `no ${method} ${url}` });
+  });
+}
+
+/** The status report of a local orchestrator (the same read model `zeo status` uses on AWS). */
+export function localStatus(app: LocalOrchestrator): Promise<StatusReport> {
+  const index = indexManifest(app.manifest);
+  return collectStatus({
+    index,
+    warehouse: warehouseFor(index),
+    integrations: integrationsFor(),
+    running: async () =>
+      app.sfn.executions
+        .filter((e) => e.status === 'RUNNING')
+        .map((e) => ({ stateMachine: e.machine, name: e.name, started: e.startedAt.toISOString() })),
+    now: clock.now,
   });
 }
 

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Argument, type Command, Option } from 'commander';
+import type { ControlInfo } from '../../local/control.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { indexManifest } from '../../shared/graph/plan.js';
 import { loadProject } from '../../shared/project/load.js';
@@ -13,9 +14,9 @@ import {
 import { consoleLink, findStateMachineArn, followExecution, startExecution } from '../aws-executions.js';
 import { readInput, STATE_MACHINE_INPUTS, validateAgainstProject, validateInput } from '../inputs.js';
 import {
-  assertSameStack,
   printSourceWarnings,
   readSourceOption,
+  runningStackFor,
   sourceErrorAsInput,
 } from '../local-options.js';
 import { style } from '../output.js';
@@ -95,11 +96,14 @@ function printSummary(output: unknown): void {
   for (const f of summary.failed ?? []) console.log(`  ${style.red('✗')} ${f.model}: ${f.reason ?? ''}`);
 }
 
-async function runLocal(machine: string, input: unknown, options: RunOptions): Promise<number> {
-  const { callControl, findRunningStack } = await import('../../local/control.js');
-  const running = await findRunningStack();
+async function runLocal(
+  machine: string,
+  input: unknown,
+  options: RunOptions,
+  running: ControlInfo | undefined,
+): Promise<number> {
   if (running) {
-    assertSameStack(running, options);
+    const { callControl } = await import('../../local/control.js');
     // A `zeo local start` stack is running: run there, so its state (and `zeo status --local`) follows.
     const result = await callControl<{ name: string; status: string; output: unknown; error: string | null }>(
       running,
@@ -258,12 +262,7 @@ export function registerRunCommand(program: Command): void {
         throw new InvalidInputError([
           { file: 'input', field: '--source', message: 'only applies with --local' },
         ]);
-      if (options.local && command.getOptionValueSource('project') === 'default') {
-        // No -p: a running `zeo local start` stack's project is the one meant.
-        const { findRunningStack } = await import('../../local/control.js');
-        const running = await findRunningStack();
-        if (running) options.project = running.project;
-      }
+      const running = options.local ? await runningStackFor(options, command) : undefined;
       let input = readInput(options.input);
       if (options.select !== undefined) {
         if (machine !== 'curated-refresh')
@@ -275,7 +274,7 @@ export function registerRunCommand(program: Command): void {
       validateInput(machine, input);
       validateAgainstProject(machine, input, indexManifest(loadProject(options.project)));
       process.exitCode = options.local
-        ? await runLocal(machine, input, options)
+        ? await runLocal(machine, input, options, running)
         : await runAws(machine, input, options);
     });
 }

@@ -6,7 +6,7 @@ import { clock } from '../../shared/runtime/clock.js';
 import { integrationsFor, warehouseFor } from '../../shared/runtime/deps.js';
 import { findStateMachineArn } from '../aws-executions.js';
 import { STATE_MACHINE_INPUTS } from '../inputs.js';
-import { assertSameStack } from '../local-options.js';
+import { runningStackFor } from '../local-options.js';
 import { printJson, style } from '../output.js';
 import { collectStatus, type StatusReport } from '../status.js';
 import { table } from '../table.js';
@@ -62,35 +62,19 @@ export function registerStatusCommand(program: Command): void {
         options: { project: string; stage: string; local?: boolean; json?: boolean },
         command: Command,
       ) => {
-        const { callControl, findRunningStack } = await import('../../local/control.js');
-        const running = options.local ? await findRunningStack() : undefined;
-        // No -p: a running `zeo local start` stack's project is the one meant.
-        if (running && command.getOptionValueSource('project') === 'default')
-          options.project = running.project;
+        const running = options.local ? await runningStackFor(options, command) : undefined;
         const index = indexManifest(loadProject(options.project));
         let report: StatusReport;
         if (running) {
-          assertSameStack(running, options);
+          const { callControl } = await import('../../local/control.js');
           report = await callControl<StatusReport>(running, 'GET', '/status');
         } else if (options.local) {
           process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
           const { startLocalOrchestrator } = await import('../../local/app.js');
+          const { localStatus } = await import('../../local/control.js');
           const app = await startLocalOrchestrator({ projectDir: options.project });
           try {
-            report = await collectStatus({
-              index,
-              warehouse: warehouseFor(index),
-              integrations: integrationsFor(),
-              running: async () =>
-                app.sfn.executions
-                  .filter((e) => e.status === 'RUNNING')
-                  .map((e) => ({
-                    stateMachine: e.machine,
-                    name: e.name,
-                    started: e.startedAt.toISOString(),
-                  })),
-              now: clock.now,
-            });
+            report = await localStatus(app);
           } finally {
             await app.close();
           }
