@@ -5,17 +5,31 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { InvalidInputError } from '../shared/errors.js';
+import { type Deployment, serviceOf, stageProblem, stateMachineName } from '../shared/project/deployment.js';
+import type { Manifest } from '../shared/project/manifest.js';
 
 /** Starting and following executions on AWS Step Functions for `zeo run`. */
 
-export const SERVICE = 'zero-etl-orchestrator';
+/**
+ * The deployment `--stage` names for a project: its service (project.yml `service`, default `name`)
+ * and the stage, refused with exit code 2 when it cannot be a stage name.
+ */
+export function deploymentOf(manifest: Pick<Manifest, 'project'>, stage: string): Deployment {
+  const problem = stageProblem(stage);
+  if (problem) throw new InvalidInputError([{ file: 'input', field: '--stage', message: problem }]);
+  return { service: serviceOf(manifest.project), stage };
+}
+
+/** The stack a deployment is (`<service>-<stage>`), as the CloudFormation console lists it. */
+export const stackName = (deployment: Deployment): string => `${deployment.service}-${deployment.stage}`;
 
 export async function findStateMachineArn(
   sfn: Pick<SFNClient, 'send'>,
-  stage: string,
+  deployment: Deployment,
   machine: string,
 ): Promise<string> {
-  const name = `${SERVICE}-${stage}-${machine}`;
+  const name = stateMachineName(deployment, machine);
   let nextToken: string | undefined;
   do {
     const page = await sfn.send(new ListStateMachinesCommand({ ...(nextToken ? { nextToken } : {}) }));
@@ -24,7 +38,7 @@ export async function findStateMachineArn(
     nextToken = page.nextToken;
   } while (nextToken);
   throw new Error(
-    `state machine ${name} not found in this account and region (deployed with --stage ${stage}?)`,
+    `state machine ${name} not found in this account and region (is stack ${stackName(deployment)} deployed here?)`,
   );
 }
 

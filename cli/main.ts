@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCheckCommand } from './commands/check.js';
 import { registerDeployCommands } from './commands/deploy.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerGraphCommand } from './commands/graph.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerLocalCommands } from './commands/local.js';
@@ -26,6 +27,7 @@ registerGraphCommand(program);
 registerInitCommand(program);
 registerDeployCommands(program);
 registerCheckCommand(program);
+registerDoctorCommand(program);
 
 try {
   await program.parseAsync(process.argv);

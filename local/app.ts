@@ -43,6 +43,11 @@ export interface LocalOrchestratorOptions {
    * loaded instead of the shop example.
    */
   source?: readonly SourceStatement[];
+  /**
+   * The warehouse's superusers (default: the warehouse role's user and the operator's, as after the
+   * setup SQL of docs/deploy.md); `[]` plays a deployment whose setup SQL was never run.
+   */
+  superusers?: readonly string[];
 }
 
 export interface LocalOrchestrator {
@@ -140,6 +145,7 @@ async function startWith(
         ? { clusterIdentifier: project.warehouse.clusterIdentifier }
         : {}),
       roles,
+      ...(options.superusers ? { superusers: options.superusers } : {}),
     },
     source: {
       database: project.landing.sourceDatabase,
@@ -178,7 +184,7 @@ async function startWith(
 
   const sfn = new LocalStepFunctions({
     definitions,
-    functions: localFunctions(),
+    functions: localFunctions(stack.identities),
     region: stack.region,
     account: stack.account,
     waitMs: () => options.waitMs ?? 0,

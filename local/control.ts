@@ -88,6 +88,10 @@ export async function startControlServer(app: LocalOrchestrator, onStop: () => v
       const report = await localStatus(app);
       return json(200, report);
     }
+    if (method === 'GET' && url === '/doctor') {
+      const { localDoctor } = await import('./doctor.js');
+      return json(200, await localDoctor(app));
+    }
     if (method === 'POST' && url === '/stop') {
       setImmediate(onStop);
       return json(200, { stopping: true });

@@ -9,6 +9,8 @@
  * does not know — the behaviour we want from a stand-in.
  */
 
+import { RedshiftSqlError } from './warehouse/errors.js';
+
 export interface PhysicalDesign {
   schema: string;
   table: string;
@@ -96,6 +98,83 @@ function readAttributes(
   return { end: pos, found };
 }
 
+/**
+ * The clauses between a materialized view's name and AS, exactly as the SQL reference "CREATE
+ * MATERIALIZED VIEW" documents them: `[BACKUP {YES|NO}] [DISTSTYLE {EVEN|ALL|KEY}] [DISTKEY (col)]
+ * [SORTKEY (col, …)] [AUTO REFRESH {YES|NO}] AS query`. Anything else — DISTSTYLE AUTO, SORTKEY AUTO,
+ * COMPOUND or INTERLEAVED, ENCODE, a clause out of that order or twice — is the syntax error Redshift's
+ * parser gives for a word its grammar does not have there. Without DISTSTYLE a view is EVEN ("If you
+ * omit this clause, the distribution style is EVEN").
+ */
+// AWS-ASSUMPTION: mv-ddl-defaults-and-order
+function readViewClauses(
+  sql: string,
+  from: number,
+): { asAt: number; found: Omit<PhysicalDesign, 'schema' | 'table'> } {
+  const found: Omit<PhysicalDesign, 'schema' | 'table'> = {
+    diststyle: 'EVEN',
+    distkey: null,
+    sortkeyStyle: null,
+    sortkey: [],
+  };
+  const token = new RegExp(String.raw`\s*(${IDENT}|[(),]|\S)`, 'y');
+  let pos = from;
+  const peek = (): { text: string; word: string; end: number } | undefined => {
+    token.lastIndex = pos;
+    const m = token.exec(sql);
+    const text = m?.[1];
+    return m && text !== undefined ? { text, word: text.toUpperCase(), end: token.lastIndex } : undefined;
+  };
+  const fail = (): never => {
+    throw new RedshiftSqlError(`syntax error at or near "${peek()?.text ?? 'end of input'}"`, '42601');
+  };
+  const take = (...words: string[]): string => {
+    const next = peek();
+    if (!next || !words.includes(next.word)) fail();
+    pos = next?.end ?? pos;
+    return next?.word ?? '';
+  };
+  const columns = (): string[] => {
+    const names: string[] = [];
+    take('(');
+    do {
+      const next = peek();
+      if (!next || !new RegExp(`^${IDENT}$`).test(next.text)) fail();
+      names.push(unquote(next?.text ?? ''));
+      pos = next?.end ?? pos;
+    } while (take(',', ')') === ',');
+    return names;
+  };
+  // Each clause once, in the documented order (the table attributes in any order among themselves).
+  const seen = new Set<string>();
+  const order: Record<string, number> = { BACKUP: 0, DISTSTYLE: 1, DISTKEY: 1, SORTKEY: 1, AUTO: 2 };
+  let stage = 0;
+  for (;;) {
+    const next = peek();
+    const word = next?.word ?? '';
+    if (next && word === 'AS') return { asAt: next.end - next.text.length, found };
+    const at = order[word];
+    if (at === undefined || at < stage || seen.has(word)) return fail();
+    seen.add(word);
+    stage = at;
+    take(word);
+    if (word === 'BACKUP') take('YES', 'NO');
+    else if (word === 'DISTSTYLE') {
+      found.diststyle = take('EVEN', 'ALL', 'KEY') as PhysicalDesign['diststyle'];
+    } else if (word === 'DISTKEY') {
+      found.diststyle = 'KEY';
+      found.distkey = columns()[0] ?? null;
+      if (found.distkey === null) fail();
+    } else if (word === 'SORTKEY') {
+      found.sortkeyStyle = 'COMPOUND';
+      found.sortkey = columns();
+    } else {
+      take('REFRESH');
+      take('YES', 'NO');
+    }
+  }
+}
+
 /** Index just after the parenthesis that closes the one opening at `open`. */
 function closingParen(sql: string, open: number): number {
   let depth = 0;
@@ -162,7 +241,12 @@ export function translate(sql: string, context: DialectContext): TranslatedState
     s
       .replace(/\bGRANT\s+(.+?)\s+TO\s+(?:ROLE|GROUP)\s+/gi, 'GRANT $1 TO ')
       // Redshift's SYSDATE is a keyword without parentheses; here it is a function.
-      .replace(/(?<![\w."$])SYSDATE(?![\w"$(])/gi, 'sysdate()'),
+      .replace(/(?<![\w."$])SYSDATE(?![\w"$(])/gi, 'sysdate()')
+      // The session's PostgreSQL role is a stand-in; the user Redshift would report is the Data API's
+      // (`IAMR:<role>`, a DbUser, …), which the warehouse sets per request.
+      .replace(/(?<![\w."$])CURRENT_USER(?![\w"$(])/gi, `${USER_FUNCTION}()`)
+      .replace(/(?<![\w."$])PG_USER(?![\w"$(.])/gi, USER_VIEW)
+      .replace(/(?<![\w."$])PG_GET_USERBYID\s*\(/gi, `${USER_BY_ID_FUNCTION}(`),
   );
 
   const createTable = new RegExp(
@@ -195,16 +279,23 @@ export function translate(sql: string, context: DialectContext): TranslatedState
   );
   if (createView) {
     const start = createView[0].length;
-    const { end, found } = readAttributes(text, start);
-    const rest = text.slice(end).replace(/^\s*AUTO\s+REFRESH\s+(?:YES|NO)/i, '');
+    const { asAt, found } = readViewClauses(text, start);
     return {
-      sql: `${text.slice(0, start)}${rest}`,
+      sql: `${text.slice(0, start)} ${text.slice(asAt)}`,
       design: { ...relationName(createView[1] ?? ''), ...found },
       relation: createView[1] ?? '',
     };
   }
   return { sql: text };
 }
+
+/** The database user of the current request (set per request by the warehouse). */
+export const USER_SETTING = 'local_redshift.user';
+/** Stand-ins of Redshift's `current_user` and `pg_user` (the current user's row, with `usesuper`). */
+export const USER_FUNCTION = 'redshift_sys.database_user';
+export const USER_VIEW = 'redshift_sys.pg_user';
+/** `pg_get_userbyid`: what the session role owns belongs to the request's database user. */
+export const USER_BY_ID_FUNCTION = 'redshift_sys.get_userbyid';
 
 /**
  * The setting through which the local stack tells GETDATE()/SYSDATE its (possibly simulated) clock, as

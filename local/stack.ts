@@ -1,8 +1,11 @@
+import { WAREHOUSE_ROLE_ENV } from '../shared/aws/clients.js';
 import { type Clock, isManualClock, ManualClock } from './clock.js';
 import { LocalDataApi, type LocalDataApiOptions } from './data-api/server.js';
 import { EventHub } from './events.js';
 import type { LocalEndpoint } from './http.js';
+import { LocalIdentities } from './iam/identities.js';
 import { LocalRds } from './rds/server.js';
+import { LocalSts } from './sts/server.js';
 import type { IntegrationSettings } from './warehouse/integration-commands.js';
 import { LocalRedshift } from './warehouse/local-redshift.js';
 import { type Integration, IntegrationRegistry, type IntegrationTimings } from './zero-etl/integrations.js';
@@ -32,6 +35,12 @@ export interface LocalStackOptions {
     namespaceId?: string;
     /** Roles curated grants refer to (default: the example's `reporting_reader`). */
     roles?: readonly string[];
+    /**
+     * Database superusers (default: the warehouse role's user, as after the setup SQL of docs/deploy.md,
+     * and `IAM:local`, the operator key of the CLI and tests). Leave the warehouse user out to play a
+     * deployment whose setup SQL was never run.
+     */
+    superusers?: readonly string[];
   };
   source?: Omit<AuroraSourceOptions, 'region' | 'account'>;
   integrationTimings?: Partial<IntegrationTimings>;
@@ -68,6 +77,15 @@ export interface LocalStack {
   dataApiEndpoint: string;
   /** `http://127.0.0.1:<port>` of the RDS API. */
   rdsEndpoint: string;
+  /** `http://127.0.0.1:<port>` of STS (AssumeRole of the warehouse role). */
+  stsEndpoint: string;
+  /** The role every Data API step assumes (serverless.yml's WarehouseRole). */
+  warehouseRoleArn: string;
+  /** The database user the warehouse role becomes (`IAMR:<role name>`). */
+  warehouseDatabaseUser: string;
+  /** Who each access key stands for (local STS sessions, and plain keys). */
+  identities: LocalIdentities;
+  sts: LocalSts;
   /** The Redshift Serverless namespace ARN integrations must target to reach the warehouse. */
   targetArn: string;
   workgroupName: string;
@@ -88,6 +106,11 @@ export interface LocalStack {
   bootstrap(options?: BootstrapOptions): Promise<BootstrappedIntegration>;
   close(): Promise<void>;
 }
+
+/** The local stand-in of the stack's WarehouseRole. */
+export const LOCAL_WAREHOUSE_ROLE = 'zeo-local-warehouse';
+/** The access key of the CLI, of tests and of anything else not running as a step. */
+export const OPERATOR_ACCESS_KEY = 'local';
 
 const DEFAULT_NAMESPACE_ID = '0c3d9a2f-6e11-4d7e-9a51-5b2c7c4e1f0a';
 
@@ -115,12 +138,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const workgroupName = options.warehouse?.workgroupName ?? 'analytics';
   const targetArn = `arn:aws:redshift-serverless:${region}:${account}:namespace/${options.warehouse?.namespaceId ?? DEFAULT_NAMESPACE_ID}`;
   const events = new EventHub({ account, region });
+  const warehouseRoleArn = `arn:aws:iam::${account}:role/${LOCAL_WAREHOUSE_ROLE}`;
+  const warehouseDatabaseUser = `IAMR:${LOCAL_WAREHOUSE_ROLE}`;
+  const identities = new LocalIdentities(account);
+  const sts = new LocalSts(identities, [warehouseRoleArn]);
   // The two PGlite instances start in parallel: startup dominates the stack's start time.
   const [warehouse, source] = await Promise.all([
     LocalRedshift.create({
       database: options.warehouse?.database ?? 'dev',
       clock,
       roles: options.warehouse?.roles ?? ['reporting_reader'],
+      superusers: options.warehouse?.superusers ?? [warehouseDatabaseUser, `IAM:${OPERATOR_ACCESS_KEY}`],
     }),
     AuroraSource.create({ ...options.source, region, account }),
   ]);
@@ -149,11 +177,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     events,
     region,
     account,
+    identities,
   });
   const rds = new LocalRds({ integrations, clock, beforeRequest: () => simulator.advance() });
   const endpoints: LocalEndpoint[] = [];
-  const [dataApiEndpoint, rdsEndpoint] = await Promise.all([dataApi.start(), rds.start()]);
-  endpoints.push(dataApiEndpoint, rdsEndpoint);
+  const [dataApiEndpoint, rdsEndpoint, stsEndpoint] = await Promise.all([
+    dataApi.start(),
+    rds.start(),
+    sts.start(),
+  ]);
+  endpoints.push(dataApiEndpoint, rdsEndpoint, stsEndpoint);
 
   let timer: NodeJS.Timeout | undefined;
   if (options.autoAdvance) {
@@ -178,6 +211,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     clock,
     dataApiEndpoint: dataApiEndpoint.endpoint,
     rdsEndpoint: rdsEndpoint.endpoint,
+    stsEndpoint: stsEndpoint.endpoint,
+    warehouseRoleArn,
+    warehouseDatabaseUser,
+    identities,
+    sts,
     targetArn,
     workgroupName,
     warehouse,
@@ -252,26 +290,27 @@ async function bootstrap(
 }
 
 /** Environment variables that route the SDK v3 clients to the local endpoints with dummy credentials. */
-export function localStackEnvironment(
-  stack: Pick<LocalStack, 'dataApiEndpoint' | 'rdsEndpoint' | 'region'>,
-): Record<string, string> {
+export function localStackEnvironment(stack: EnvironmentStack): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_REDSHIFT_DATA: stack.dataApiEndpoint,
     AWS_ENDPOINT_URL_RDS: stack.rdsEndpoint,
+    ...(stack.stsEndpoint === undefined ? {} : { AWS_ENDPOINT_URL_STS: stack.stsEndpoint }),
+    ...(stack.warehouseRoleArn === undefined ? {} : { [WAREHOUSE_ROLE_ENV]: stack.warehouseRoleArn }),
     AWS_REGION: stack.region,
     AWS_DEFAULT_REGION: stack.region,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ACCESS_KEY_ID: OPERATOR_ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: OPERATOR_ACCESS_KEY,
   };
 }
+
+type EnvironmentStack = Pick<LocalStack, 'dataApiEndpoint' | 'rdsEndpoint' | 'region'> &
+  Partial<Pick<LocalStack, 'stsEndpoint' | 'warehouseRoleArn'>>;
 
 /**
  * Sets `localStackEnvironment(stack)` in `process.env` (SDK clients read it when constructed) and
  * returns a function that restores the previous values.
  */
-export function applyLocalStackEnvironment(
-  stack: Pick<LocalStack, 'dataApiEndpoint' | 'rdsEndpoint' | 'region'>,
-): () => void {
+export function applyLocalStackEnvironment(stack: EnvironmentStack): () => void {
   const values = localStackEnvironment(stack);
   const previous = Object.fromEntries(Object.keys(values).map((key) => [key, process.env[key]]));
   Object.assign(process.env, values);

@@ -1,14 +1,5 @@
 import { execFile } from 'node:child_process';
-import {
-  copyFileSync,
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,8 +22,12 @@ import { isMain, readSection, replaceSection } from './doc-sections.js';
 export const DOC_PATH = 'docs/deploy.md';
 export const EXAMPLE_PROJECT = 'examples/shop/curated';
 export const SECTIONS = { resources: 'deploy-resources', permissions: 'deploy-permissions' } as const;
-/** The stage the example is packaged with; the tables show `<stage>` instead. */
+/**
+ * The stage and Region the example is packaged with; the tables show `<stage>` and `<region>` (osls
+ * accepts only real Region codes; the project's own ARNs keep theirs, written `:us-east-1:`).
+ */
 const STAGE = 'docs';
+const REGION = 'us-east-1';
 
 export interface CfnResource {
   Type: string;
@@ -47,38 +42,81 @@ interface Statement {
   Condition?: Record<string, Record<string, unknown>>;
 }
 
-/** `sls package` of the example project in a scratch copy of the service; returns its template. */
-export async function packageExampleTemplate(root = '.'): Promise<CfnTemplate> {
+/** The folders and files a scratch copy of the service needs (the CLI's included, for `zeo package`). */
+const SERVICE_FOLDERS = ['bin', 'cli', 'functions', 'local', 'shared', 'statemachines', 'scripts'];
+const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json'];
+
+/** The environment of an offline packaging: no AWS credentials, no telemetry. */
+export function packagingEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: process.env.HOME ?? tmpdir(),
+    SLS_TELEMETRY_DISABLED: '1',
+    ...extra,
+  };
+  // Packaging needs no AWS account; leftover credentials must not make it try one.
+  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN']) {
+    delete env[key];
+  }
+  return env;
+}
+
+/**
+ * A scratch copy of the service (sources, serverless.yml, node_modules linked), so that packagings
+ * never race each other, or a test, over .serverless/ and .esbuild/ in the work tree.
+ */
+export function scratchService(root = '.'): string {
   const base = resolve(root);
-  const dir = mkdtempSync(join(tmpdir(), 'zeo-deploy-doc-'));
+  const dir = mkdtempSync(join(tmpdir(), 'zeo-service-'));
+  for (const folder of SERVICE_FOLDERS) cpSync(join(base, folder), join(dir, folder), { recursive: true });
+  for (const file of SERVICE_FILES) copyFileSync(join(base, file), join(dir, file));
+  symlinkSync(join(base, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+export interface PackageOptions {
+  /** A compiled manifest (`zeo compile`) to package. */
+  manifestPath: string;
+  stage: string;
+  region?: string;
+  /** Where the template and zips go (default: the scratch copy's .serverless/, removed afterwards). */
+  out?: string;
+}
+
+/** `sls package` of a compiled project in a scratch copy of the service: its template and stderr. */
+export async function packageService(
+  options: PackageOptions,
+  root = '.',
+): Promise<{ template: CfnTemplate; stderr: string }> {
+  const dir = scratchService(root);
   try {
-    for (const folder of ['functions', 'shared', 'statemachines', 'scripts']) {
-      cpSync(join(base, folder), join(dir, folder), { recursive: true });
-    }
-    for (const file of ['serverless.yml', 'package.json', 'tsconfig.json']) {
-      copyFileSync(join(base, file), join(dir, file));
-    }
-    symlinkSync(join(base, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    mkdirSync(join(dir, '.build'));
-    const manifest = join(dir, '.build', 'manifest.json');
-    writeFileSync(manifest, serializeManifest(loadProject(join(base, EXAMPLE_PROJECT))));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      HOME: process.env.HOME ?? tmpdir(),
-      SLS_TELEMETRY_DISABLED: '1',
-      ZEO_MANIFEST_PATH: manifest,
-    };
-    // Packaging needs no AWS account; leftover credentials must not make it try one.
-    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN']) {
-      delete env[key];
-    }
-    await promisify(execFile)('npx', ['--no-install', 'sls', 'package', '--stage', STAGE], {
+    const out = options.out ?? join(dir, '.serverless');
+    const args = ['--no-install', 'sls', 'package', '--stage', options.stage, '--package', out];
+    if (options.region) args.push('--region', options.region);
+    const { stderr } = await promisify(execFile)('npx', args, {
       cwd: dir,
-      env,
+      env: packagingEnv({ ZEO_MANIFEST_PATH: resolve(options.manifestPath) }),
       timeout: 240_000,
     });
-    const text = readFileSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8');
-    return JSON.parse(text) as CfnTemplate;
+    const text = readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
+    return { template: JSON.parse(text) as CfnTemplate, stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `sls package` of a compiled project in a scratch copy of the service; returns its template. */
+export async function packageTemplate(options: PackageOptions, root = '.'): Promise<CfnTemplate> {
+  return (await packageService(options, root)).template;
+}
+
+/** `sls package` of the example project, as the doc tables show it. */
+export async function packageExampleTemplate(root = '.'): Promise<CfnTemplate> {
+  const dir = mkdtempSync(join(tmpdir(), 'zeo-deploy-doc-'));
+  try {
+    const manifestPath = join(dir, 'manifest.json');
+    writeFileSync(manifestPath, serializeManifest(loadProject(join(resolve(root), EXAMPLE_PROJECT))));
+    return await packageTemplate({ manifestPath, stage: STAGE, region: REGION }, root);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -87,8 +125,13 @@ export async function packageExampleTemplate(root = '.'): Promise<CfnTemplate> {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const SERVICE_PREFIX = `zero-etl-orchestrator-${STAGE}`;
-const stageless = (text: string) => text.replaceAll(SERVICE_PREFIX, 'zero-etl-orchestrator-<stage>');
+/** The example's deployment prefix (its `name`); the tables show `<service>-<stage>` and `<region>`. */
+const SERVICE_PREFIX = `shop-reporting-${STAGE}`;
+const stageless = (text: string) =>
+  text
+    .replaceAll(SERVICE_PREFIX, '<service>-<stage>')
+    .replaceAll(`/zeo/shop-reporting/${STAGE}/${REGION}/`, '/zeo/<service>/<stage>/<region>/')
+    .replaceAll(`-${REGION}`, '-<region>');
 
 /** CloudFormation values as a reader wants them: intrinsic functions resolved to names. */
 export function showValue(value: unknown): string {
@@ -157,16 +200,25 @@ export function renderResources(template: CfnTemplate): string {
     rows.push([id, r.Type, p.Name ? code(showValue(p.Name)) : '(generated)', cell(ruleSummary(p))]);
   }
   const functions = ofType(template, 'AWS::Lambda::Function');
+  const first = functions[0]?.[1].Properties ?? {};
+  const same = (key: string) =>
+    functions.every(([, r]) => JSON.stringify(r.Properties?.[key]) === JSON.stringify(first[key]));
   for (const [id, r] of functions) {
     const p = r.Properties ?? {};
-    rows.push([id, r.Type, code(showValue(p.FunctionName)), cell(String(p.Description ?? ''))]);
+    const timeout = same('Timeout') ? '' : ` (timeout ${String(p.Timeout)} s)`;
+    rows.push([
+      id,
+      r.Type,
+      code(showValue(p.FunctionName)),
+      cell(`${String(p.Description ?? '')}${timeout}`),
+    ]);
   }
   const logGroups = ofType(template, 'AWS::Logs::LogGroup');
   const retention = new Set(logGroups.map(([, r]) => r.Properties?.RetentionInDays));
   rows.push([
     `${logGroups.length} × …LogGroup`,
     'AWS::Logs::LogGroup',
-    code('/aws/lambda/zero-etl-orchestrator-<stage>-<function>'),
+    code('/aws/lambda/<service>-<stage>-<function>'),
     `one per function, retention ${[...retention].join(', ')} days (\`logRetentionInDays\`)`,
   ]);
   const versions = ofType(template, 'AWS::Lambda::Version');
@@ -177,7 +229,17 @@ export function renderResources(template: CfnTemplate): string {
     'the published version of each function at each deployment',
   ]);
   const roles = ofType(template, 'AWS::IAM::Role');
-  rows.push([`${roles.length} × …Role`, 'AWS::IAM::Role', '', 'see the IAM permissions table below']);
+  const paths = [
+    ...new Set(roles.map(([, r]) => r.Properties?.Path).filter((p): p is string => typeof p === 'string')),
+  ]
+    .map((p) => code(showValue(p)))
+    .join(', ');
+  rows.push([
+    `${roles.length} × …Role`,
+    'AWS::IAM::Role',
+    '',
+    `see the IAM permissions table below${paths ? ` (IAM paths ${paths})` : ''}`,
+  ]);
   for (const type of ['AWS::S3::Bucket', 'AWS::S3::BucketPolicy']) {
     for (const [id] of ofType(template, type)) {
       rows.push([
@@ -188,9 +250,6 @@ export function renderResources(template: CfnTemplate): string {
       ]);
     }
   }
-  const first = functions[0]?.[1].Properties ?? {};
-  const same = (key: string) =>
-    functions.every(([, r]) => JSON.stringify(r.Properties?.[key]) === JSON.stringify(first[key]));
   const shared = [
     same('Runtime') ? `runtime ${code(String(first.Runtime))}` : undefined,
     same('Architectures') ? `architecture ${code(showValue(first.Architectures))}` : undefined,

@@ -79,6 +79,15 @@ export class StatementStillRunningError extends Error {
   override name = 'StatementStillRunningError';
 }
 
+/**
+ * A statement was stopped because Redshift could not serialise it with a concurrent transaction
+ * (ERROR 1023, developer guide "Serializable isolation"). It rolled back and says nothing about the SQL:
+ * "retry the canceled transaction" — the step is retried (bounded by the ASL), never failed for it.
+ */
+export class SerializationConflictError extends Error {
+  override name = 'SerializationConflictError';
+}
+
 /** A warehouse statement the orchestrator itself issued (not a model build) failed. */
 export class WarehouseStatementError extends Error {
   override name = 'WarehouseStatementError';
@@ -122,4 +131,9 @@ export class ModelBusyError extends Error {
 /** A step started without a compiled curated project: nothing bundled one and nothing passed one in. */
 export class ManifestUnavailableError extends Error {
   override name = 'ManifestUnavailableError';
+}
+
+/** A step that uses the Data API started without the warehouse role to run its statements under. */
+export class WarehouseRoleUnsetError extends Error {
+  override name = 'WarehouseRoleUnsetError';
 }

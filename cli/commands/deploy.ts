@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../shared/errors.js';
 import { serializeManifest } from '../../shared/project/compile.js';
+import { serviceOf, stageProblem } from '../../shared/project/deployment.js';
 import { loadProject } from '../../shared/project/load.js';
 import { PACKAGE_ROOT } from '../../shared/runtime/package-root.js';
 import { style } from '../output.js';
@@ -24,19 +25,16 @@ interface DeployOptions {
   out?: string;
 }
 
-/** Serverless stage names: letters, digits and hyphens (they become part of every physical name). */
-const STAGE = /^[A-Za-z0-9-]{1,16}$/;
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+/**
+ * AWS Region codes: `us-east-1`, `us-gov-west-1`, `us-isob-east-1`, `eusc-de-east-1` (the longest are
+ * 14 characters; scripts/serverless-config.cjs REGION_PATTERN).
+ */
+const REGION = /^[a-z]{2,4}(-[a-z]+){1,2}-\d{1,2}$/;
 
 function checkOptions(options: DeployOptions): void {
-  if (!STAGE.test(options.stage))
-    throw new InvalidInputError([
-      {
-        file: 'input',
-        field: '--stage',
-        message: `'${options.stage}' is not a stage name (1-16 letters, digits or hyphens)`,
-      },
-    ]);
+  // The stage is part of every physical name (shared/project/deployment.ts STAGE_PATTERN).
+  const stage = stageProblem(options.stage);
+  if (stage) throw new InvalidInputError([{ file: 'input', field: '--stage', message: stage }]);
   if (options.region !== undefined && !REGION.test(options.region))
     throw new InvalidInputError([
       {
@@ -65,7 +63,7 @@ async function runServerless(command: 'package' | 'deploy', options: DeployOptio
   if (out) args.push('--package', out);
   console.error(
     style.dim(
-      `${command} ${manifest.project.name} (${manifest.models.length} models) as stage ${options.stage}`,
+      `${command} ${manifest.project.name} (${manifest.models.length} models) as stack ${serviceOf(manifest.project)}-${options.stage}`,
     ),
   );
   try {
@@ -95,7 +93,10 @@ export function registerDeployCommands(program: Command): void {
       'validate and compile the project, then package the stack offline (CloudFormation + bundles)',
     )
     .option('-p, --project <dir>', 'curated project folder', './curated')
-    .requiredOption('--stage <stage>', 'deployment stage (part of every resource name)')
+    .requiredOption(
+      '--stage <stage>',
+      'deployment stage: 1-16 lower-case letters and digits (stack <service>-<stage>)',
+    )
     .option('--region <region>', 'AWS region (default: us-east-1)')
     .option('-o, --out <dir>', 'where to write the package (default .zeo/package/<stage>)')
     .addHelpText('after', '\nExample:\n  $ zeo package -p ./curated --stage dev --out ./dist')
@@ -108,7 +109,10 @@ export function registerDeployCommands(program: Command): void {
       'validate and compile the project, then deploy the stack with the Serverless Framework (osls)',
     )
     .option('-p, --project <dir>', 'curated project folder', './curated')
-    .requiredOption('--stage <stage>', 'deployment stage (part of every resource name)')
+    .requiredOption(
+      '--stage <stage>',
+      'deployment stage: 1-16 lower-case letters and digits (stack <service>-<stage>)',
+    )
     .option('--region <region>', 'AWS region (default: us-east-1)')
     .addHelpText(
       'after',

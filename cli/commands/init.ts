@@ -8,6 +8,11 @@ import { style } from '../output.js';
 const PROJECT_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const EXAMPLE_MODEL = 'daily_orders';
 
+/** The project's name when it is a valid deployment prefix, else one derived from it. */
+function serviceFor(name: string): string {
+  return /^[a-z][a-z0-9-]{1,39}$/.test(name) ? name : `zeo-${name}`.slice(0, 40);
+}
+
 function projectYml(name: string): string {
   return `# The curated project: what the orchestrator keeps fresh, and where.
 # Reference of every field and every validation rule: docs/curated-project.md
@@ -15,6 +20,9 @@ function projectYml(name: string): string {
 
 # Lower-case letters, digits and - (at most 40). Part of names in the deployed stack.
 name: ${name}
+# The deployment prefix (default: name): the stack is <service>-<stage>; two projects with different
+# services deploy side by side. A lower-case letter, then 1-39 lower-case letters, digits or -.
+service: ${serviceFor(name)}
 
 # Where the curated layer lives: the Redshift database the Data API connects to.
 warehouse:
@@ -35,6 +43,8 @@ landing:
   # targetArn: arn:aws:redshift-serverless:us-east-1:123456789012:namespace/<uuid> # the Redshift
   # namespace: they narrow the IAM permissions of integration recovery (otherwise any cluster/namespace
   # of the account and Region).
+  # kmsKeyArn: arn:aws:kms:us-east-1:123456789012:key/<uuid> # the integration's customer-managed key, if any:
+  # scopes the KMS permissions a recreate needs to that key
   settings: # re-applied to the landing database when integration recovery re-creates it
     queryAllStates: false # true = tables can be queried in any state, not only Synced
     refreshInterval: 60 # seconds between replication cycles (0-432000)
@@ -69,6 +79,7 @@ recovery:
   maxRecreatesPer24h: 1 # circuit breaker: recreations allowed in any 24 hours (0-24)
   resyncTimeoutMinutes: 240 # how long resync recovery waits for tables to be Synced again
   initialLoadTimeoutMinutes: 240 # how long integration recovery waits for the initial load
+  # onUnknownFailure: notify # a failure whose class is unknown: notify (default) or recreate
 
 # Notifications: events always go to the default EventBridge bus (source zero-etl-orchestrator);
 # warnings and errors also go to this SNS topic when set.
@@ -98,6 +109,7 @@ sort: [order_date] # compound sort key; or { interleaved: [...] }, or auto
 unique_key: [order_date] # checked in every build: duplicates roll the whole build back
 # incremental: { updated_at: order_date, lookback: 3 days } # materialized: incremental only: MERGE the recent rows
 # grants: { select: [role:reporting_reader] } # re-applied on every rebuild
+# auto_refresh: false # materialized_view only: AUTO REFRESH YES|NO (views take no dist/sort auto, no interleaved)
 # lag_tolerance: 30 minutes # overrides the group's lag_tolerance
 columns: # the contract: declared types and NOT NULL, matched to the SELECT's columns by name
   - { name: order_date, type: date, not_null: true }

@@ -11,7 +11,13 @@ import {
   timelineMermaid,
   timelineSvg,
 } from '../../shared/refresh/timeline.js';
-import { consoleLink, findStateMachineArn, followExecution, startExecution } from '../aws-executions.js';
+import {
+  consoleLink,
+  deploymentOf,
+  findStateMachineArn,
+  followExecution,
+  startExecution,
+} from '../aws-executions.js';
 import { readInput, STATE_MACHINE_INPUTS, validateAgainstProject, validateInput } from '../inputs.js';
 import {
   printSourceWarnings,
@@ -21,6 +27,7 @@ import {
 } from '../local-options.js';
 import { style } from '../output.js';
 import { table } from '../table.js';
+import { useWarehouseRole, WAREHOUSE_ROLE_FLAG, WAREHOUSE_ROLE_HELP } from '../warehouse-role.js';
 
 interface RunOptions {
   project: string;
@@ -32,6 +39,7 @@ interface RunOptions {
   timeline?: string;
   json?: boolean;
   source?: string;
+  warehouseRole?: string;
 }
 
 /**
@@ -184,8 +192,13 @@ async function runLocal(
 }
 
 async function runAws(machine: string, input: unknown, options: RunOptions): Promise<number> {
+  // Refused before anything starts: the timeline is read from the warehouse as the warehouse role.
+  if (options.timeline && machine === 'curated-refresh')
+    useWarehouseRole(options.warehouseRole, options.stage);
+  // The project's service names the stack (<service>-<stage>) and so its state machines.
+  const deployment = deploymentOf(loadProject(options.project), options.stage);
   const sfn = new SFNClient({});
-  const arn = await findStateMachineArn(sfn, options.stage, machine);
+  const arn = await findStateMachineArn(sfn, deployment, machine);
   const executionArn = await startExecution(sfn, arn, `${machine}-cli-${Date.now()}`, input);
   console.log(`▶ ${machine}: ${consoleLink(executionArn)}`);
   if (!options.follow) return 0;
@@ -252,6 +265,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(
       new Option('--timeline <file>', 'curated-refresh: write a Gantt chart of the builds (.svg or .md)'),
     )
+    .option(WAREHOUSE_ROLE_FLAG, `${WAREHOUSE_ROLE_HELP}; for --timeline`)
     .option('--json', 'machine-readable output')
     .addHelpText(
       'after',

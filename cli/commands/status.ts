@@ -4,12 +4,13 @@ import { indexManifest } from '../../shared/graph/plan.js';
 import { loadProject } from '../../shared/project/load.js';
 import { clock } from '../../shared/runtime/clock.js';
 import { integrationsFor, warehouseFor } from '../../shared/runtime/deps.js';
-import { findStateMachineArn } from '../aws-executions.js';
+import { deploymentOf, findStateMachineArn } from '../aws-executions.js';
 import { STATE_MACHINE_INPUTS } from '../inputs.js';
 import { runningStackFor } from '../local-options.js';
 import { printJson, style } from '../output.js';
 import { collectStatus, type StatusReport } from '../status.js';
 import { table } from '../table.js';
+import { useWarehouseRole, WAREHOUSE_ROLE_FLAG, WAREHOUSE_ROLE_HELP } from '../warehouse-role.js';
 
 function print(report: StatusReport): void {
   const i = report.integration;
@@ -51,6 +52,7 @@ export function registerStatusCommand(program: Command): void {
     .description('the integration, landing table states, curated freshness per model and running executions')
     .option('-p, --project <dir>', 'curated project folder', './curated')
     .option('--stage <stage>', 'deployment stage on AWS (for running executions)', 'dev')
+    .option(WAREHOUSE_ROLE_FLAG, WAREHOUSE_ROLE_HELP)
     .option('--local', 'read the running `zeo local start` stack (or a freshly started one) instead of AWS')
     .option('--json', 'machine-readable output')
     .addHelpText(
@@ -59,7 +61,7 @@ export function registerStatusCommand(program: Command): void {
     )
     .action(
       async (
-        options: { project: string; stage: string; local?: boolean; json?: boolean },
+        options: { project: string; stage: string; warehouseRole?: string; local?: boolean; json?: boolean },
         command: Command,
       ) => {
         const running = options.local ? await runningStackFor(options, command) : undefined;
@@ -79,6 +81,9 @@ export function registerStatusCommand(program: Command): void {
             await app.close();
           }
         } else {
+          // A bad --stage is refused before the warehouse is read.
+          const deployment = deploymentOf(index.manifest, options.stage);
+          useWarehouseRole(options.warehouseRole, options.stage);
           const sfn = new SFNClient({});
           report = await collectStatus({
             index,
@@ -87,7 +92,7 @@ export function registerStatusCommand(program: Command): void {
             running: async () => {
               const running: StatusReport['running'] = [];
               for (const machine of Object.keys(STATE_MACHINE_INPUTS)) {
-                const arn = await findStateMachineArn(sfn, options.stage, machine);
+                const arn = await findStateMachineArn(sfn, deployment, machine);
                 const out = await sfn.send(
                   new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: ExecutionStatus.RUNNING }),
                 );

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
-import { EVENT_ID_PATTERN } from '../../shared/integration/classify.js';
+import { classifyFailure, EVENT_ID_PATTERN } from '../../shared/integration/classify.js';
 import { isManaged, recentRecreations, resolveManagedIntegration } from '../../shared/integration/managed.js';
 import type { IntegrationsPort } from '../../shared/integration/rds.js';
 import { parseTableStates, SYNCED, tableStatesSql } from '../../shared/refresh/landing-state.js';
@@ -10,7 +10,8 @@ import {
   parseResyncEpisodes,
   resyncStartsSql,
 } from '../../shared/refresh/state-changes.js';
-import { bookkeeping, bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
+import { bookkeeping } from '../../shared/sql/bookkeeping.js';
+import { ensureBookkeeping } from '../../shared/warehouse/bookkeeping.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
 
 export const AssessStateEvent = z.strictObject({
@@ -70,10 +71,9 @@ export async function assessState(
 ): Promise<Assessment> {
   const { project } = deps.index.manifest;
   const now = deps.now();
-  // The decision is always recorded in the bookkeeping schema, so make sure it exists first.
-  await deps.warehouse.run(bookkeepingSetupStatements(), {
-    statementName: `zeo:${input.executionName}:setup`,
-  });
+  // The decision is always recorded in the bookkeeping schema, so make sure it exists first: one
+  // SELECT of its version on a set-up warehouse, the setup or migration only when it is missing or old.
+  await ensureBookkeeping(deps.warehouse, { statementName: `zeo:${input.executionName}` });
   let trigger: Assessment['trigger'] = 'manual';
   let eventId: string | null = null;
   let eventTime: string | undefined;
@@ -93,6 +93,7 @@ export async function assessState(
     }
     trigger = 'event';
     eventTime = parsed.data.time;
+    // AWS-ASSUMPTION: event-detail-shape
     eventId = EVENT_ID_PATTERN.exec(JSON.stringify(parsed.data.detail))?.[0] ?? null;
     const arns = parsed.data.resources.filter((r) => r.includes(':integration:'));
     if (arns.length > 0) {
@@ -135,19 +136,26 @@ export async function assessState(
     );
   }
   if (integration.status === 'failed' || integration.status === 'needs_attention') {
+    const { recovery } = project;
+    // The class the guardrail will decide on (the live Errors, else this event's id, else the policy).
+    const failure = classifyFailure(integration, eventId, recovery.onUnknownFailure);
     return {
       route: 'integration-recovery',
       trigger,
-      note: `integration ${integration.id} is ${integration.status}${eventId ? ` (${eventId})` : ''}`,
+      note: `integration ${integration.id} is ${integration.status}${eventId ? ` (${eventId})` : ''}; failure class ${failure.class}${failure.from === 'none' ? ` (onUnknownFailure=${recovery.onUnknownFailure})` : ` (from the ${failure.from === 'errors' ? "integration's errors" : 'event'})`}`,
       eventId,
-      // One recovery per failure of one integration: a later, different failure gets its own run,
-      // while duplicate events about this one converge on the same name. The recreations the circuit
-      // breaker counts are part of the name, so a recovery it blocked is tried again (once) when one
-      // of them ages out of its 24 hours, instead of being a duplicate forever.
+      // One recovery per decision about one failure: duplicate events converge on the same name, and
+      // anything that would change the guardrail's answer gets a run of its own — a different failure
+      // (status, errors), a different class (an event that alone tells it: a notify-class event seen
+      // first must not make a later recreate-class one a duplicate), the recovery settings, and the
+      // recreations the circuit breaker counts (so a recovery it blocked is tried again, once, when
+      // one of them ages out of its 24 hours, instead of being a duplicate forever).
       childName: `recover-${integration.id}-${hash(
         [
           integration.status,
           ...integration.errors.map((e) => `${e.code}:${e.message}`),
+          `class:${failure.class}:${failure.action}`,
+          `settings:${recovery.recreateIntegration}:${recovery.maxRecreatesPer24h}`,
           `breaker:${recentRecreations(integration.snapshot, now).join(',')}`,
         ].join('|'),
       ).slice(0, 8)}`,
@@ -159,9 +167,6 @@ export async function assessState(
     };
   }
 
-  await deps.warehouse.run(bookkeepingSetupStatements(), {
-    statementName: `zeo:${input.executionName}:setup`,
-  });
   const checkpointRows = await deps.warehouse.query(
     `SELECT "value" FROM ${bookkeeping.checkpoint} WHERE "name" = '${CHECKPOINT_NAME}'`,
     { statementName: `zeo:${input.executionName}:checkpoint` },

@@ -2,8 +2,18 @@ import { z } from 'zod';
 import { BuildTimeoutError, ModelBusyError } from '../../shared/errors.js';
 import { MAX_POLLS, nextPollSeconds } from '../../shared/refresh/polling.js';
 import { BuildModeInput, IsoTimestamp, ModelNameInput, RunId, Trigger } from '../../shared/runtime/inputs.js';
+import { isSerializationConflict } from '../../shared/warehouse/serialization.js';
 import { isTerminal, type StatementStatus } from '../../shared/warehouse/warehouse.js';
-import { acquireAndSubmit, type BuildDeps } from '../submit-build/core.js';
+import { acquireAndSubmit, type BuildDeps, dropSwappedOut } from '../submit-build/core.js';
+
+/**
+ * How often a build rolled back by a serialization conflict (ERROR 1023) is submitted again before it
+ * counts as failed. The conflicting transaction has committed by the time Redshift stops this one, so
+ * a resubmission starts from a snapshot that includes it; only a model whose commits keep colliding
+ * with others' (many overlapping builds on a SERIALIZABLE database) exhausts this.
+ */
+// AWS-ASSUMPTION: resubmission-bounds
+export const MAX_CONFLICT_RESUBMISSIONS = 3;
 
 export const CheckBuildEvent = z.strictObject({
   runId: RunId,
@@ -13,7 +23,12 @@ export const CheckBuildEvent = z.strictObject({
   statementId: z.string().min(1).max(128).nullable(),
   submittedAt: IsoTimestamp,
   status: z.string().max(32),
-  poll: z.strictObject({ attempt: z.number().int().min(0), waitSeconds: z.number().int().min(0) }),
+  poll: z.strictObject({
+    attempt: z.number().int().min(0),
+    waitSeconds: z.number().int().min(0),
+    /** Submissions of this build rolled back by a serialization conflict so far (absent: none). */
+    conflicts: z.number().int().min(0).max(MAX_CONFLICT_RESUBMISSIONS).optional(),
+  }),
 });
 export type CheckBuildEvent = z.infer<typeof CheckBuildEvent>;
 
@@ -47,6 +62,32 @@ export async function checkBuild(event: CheckBuildEvent, deps: BuildDeps): Promi
     return { ...event, statementId, status, poll: next };
   }
   const d = await deps.warehouse.describe(event.statementId);
+  if (d.status === 'FAILED' && isSerializationConflict(d.error)) {
+    // Rolled back for timing, not for its SQL (developer guide "Serializable isolation": retry the
+    // transaction): submitted again under the lease this run still holds, never recorded as failed —
+    // unless it keeps colliding, then it fails saying so.
+    const conflicts = (event.poll.conflicts ?? 0) + 1;
+    if (conflicts <= MAX_CONFLICT_RESUBMISSIONS) {
+      const again = await acquireAndSubmit(event, deps, conflicts);
+      return {
+        ...event,
+        statementId: again.statementId,
+        status: again.status,
+        submittedAt: deps.now().toISOString(),
+        poll: { attempt, waitSeconds: nextPollSeconds(0), conflicts },
+      };
+    }
+    return {
+      ...event,
+      status: 'FAILED',
+      error:
+        `serialization conflict with concurrent transactions on every one of ${conflicts} submissions (not an error of the model's SQL): ${d.error ?? ''}`.slice(
+          0,
+          2000,
+        ),
+    };
+  }
+  if (d.status === 'FINISHED' && event.mode === 'full') await dropSwappedOut(event, deps);
   if (isTerminal(d.status)) {
     return {
       ...event,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
-import { classifyEventId } from '../../shared/integration/classify.js';
+import { classifyFailure } from '../../shared/integration/classify.js';
 import {
   isManaged,
   recreationsWithin24h,
@@ -46,15 +46,6 @@ export interface GuardrailDecision {
 
 /** Statuses the RDS API reports for an integration that replication cannot continue from. */
 const BROKEN = new Set(['failed', 'needs_attention']);
-
-function failureClass(integration: IntegrationInfo, eventId: string | undefined) {
-  const fromEvent = classifyEventId(eventId);
-  const fromErrors = integration.errors.map((e) => classifyEventId(e.code)).find((c) => c !== undefined);
-  if (fromEvent === 'notify' || fromErrors === 'notify') return 'notify';
-  if (fromEvent === 'recreate' || fromErrors === 'recreate') return 'recreate';
-  // A plain `failed` status is documented as "unrecoverable … delete and recreate".
-  return integration.status === 'failed' ? 'recreate' : 'unknown';
-}
 
 /**
  * Every reason not to delete an integration, checked before anything is touched: it must be the one
@@ -102,14 +93,21 @@ export async function checkRecoveryGuardrails(
   if (!BROKEN.has(integration.status)) {
     return blocked(`integration is ${integration.status}, not failed: nothing to recover`, integration);
   }
-  const cls = failureClass(integration, input.reason.eventId);
-  if (cls !== 'recreate') {
-    const what =
-      input.reason.eventId ?? integration.errors.map((e) => e.code).join(', ') ?? integration.status;
+  // Decided on the live state read just now (its Errors), the event id only where they tell nothing:
+  // an earlier or late notify-class event must not block the recovery of a recreate-class failure.
+  const policy = project.recovery.onUnknownFailure;
+  const failure = classifyFailure(integration, input.reason.eventId, policy);
+  const codes = failure.codes.join(', ');
+  const unknown = `failure class unknown; onUnknownFailure=${policy}: integration is ${integration.status} ${codes ? `with ${codes}` : 'without an error code'}`;
+  if (failure.class === 'notify') {
     return blocked(
-      cls === 'notify'
-        ? `${what} needs a human fix first (configuration, permissions or cluster state); recreating would fail again`
-        : `integration is ${integration.status} without a failure that recreation is known to fix (${what || 'no error code'})`,
+      `${codes} needs a human fix first (configuration, permissions or cluster state); recreating would fail again`,
+      integration,
+    );
+  }
+  if (failure.action !== 'recreate') {
+    return blocked(
+      `${unknown}, which does not say whether recreating fixes it; find the cause, then recreate by hand or set recovery.onUnknownFailure: recreate`,
       integration,
     );
   }
@@ -128,7 +126,10 @@ export async function checkRecoveryGuardrails(
   return {
     allowed: true,
     dryRun: input.dryRun,
-    reason: `integration ${integration.status}${input.reason.eventId ? ` (${input.reason.eventId})` : ''}: recreating`,
+    reason:
+      failure.class === 'unknown'
+        ? `${unknown}: recreating`
+        : `integration ${integration.status} (${codes}): recreating`,
     integrationArn: integration.arn,
     integrationId: integration.id,
     snapshot,

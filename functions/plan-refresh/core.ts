@@ -11,7 +11,7 @@ import { MAX_POLLS } from '../../shared/refresh/polling.js';
 import { insertOutcomesSql, type RecordedOutcome } from '../../shared/refresh/run-log.js';
 import { IsoTimestamp, RunId, Trigger } from '../../shared/runtime/inputs.js';
 import { parseInput } from '../../shared/runtime/parse-input.js';
-import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
+import { ensureBookkeeping } from '../../shared/warehouse/bookkeeping.js';
 import { runInBatches, type WarehousePort } from '../../shared/warehouse/warehouse.js';
 
 /** The console / CLI / schedule input of the curated-refresh state machine. */
@@ -123,7 +123,8 @@ export async function planRefresh(
   }
   // Nothing is written before the input is known to be good.
   const { warehouse, index } = deps;
-  await warehouse.run(bookkeepingSetupStatements(), { statementName: `zeo:${ctx.runId}:setup` });
+  // Set up or migrated only when missing or old: one SELECT of its version otherwise (issue #12, defect 10).
+  await ensureBookkeeping(warehouse, { statementName: `zeo:${ctx.runId}` });
   const states = parseTableStates(
     await warehouse.query(tableStatesSql(index.manifest.project.landing.database), {
       statementName: `zeo:${ctx.runId}:table-states`,

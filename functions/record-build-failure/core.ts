@@ -1,8 +1,12 @@
 import { z } from 'zod';
+import { StatementStillRunningError } from '../../shared/errors.js';
+import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { buildCommittedSql, fenceBuildStatements } from '../../shared/refresh/lease.js';
-import { insertFailureSql } from '../../shared/refresh/run-log.js';
+import { insertCommittedRefreshSql, insertFailureSql } from '../../shared/refresh/run-log.js';
 import { BuildModeInput, IsoTimestamp, ModelNameInput, RunId, Trigger } from '../../shared/runtime/inputs.js';
-import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
+import { refreshCommitted } from '../../shared/sql/build.js';
+import { isTerminal, type WarehousePort } from '../../shared/warehouse/warehouse.js';
+import { dropSwappedOut } from '../submit-build/core.js';
 
 /**
  * Input of RecordBuildFailure: whatever state the build was in when it failed — a FAILED/ABORTED
@@ -22,7 +26,8 @@ export const RecordBuildFailureEvent = z.object({
 
 /**
  * failed: recorded in the run log. built: the build had committed after all (e.g. its poll Lambda
- * died, or the statement id expired, after the batch finished), so nothing is recorded against it.
+ * died, or the statement id expired, after the batch finished), so nothing is recorded against it —
+ * or its REFRESH MATERIALIZED VIEW had committed on its own, and that refresh is recorded as a success.
  */
 export interface RecordedFailure {
   model: string;
@@ -54,7 +59,7 @@ function describeFailure(event: z.infer<typeof RecordBuildFailureEvent>): string
  */
 export async function recordBuildFailure(
   event: z.infer<typeof RecordBuildFailureEvent>,
-  deps: { warehouse: WarehousePort; now: () => Date },
+  deps: { warehouse: WarehousePort; now: () => Date; index: Pick<IndexedManifest, 'model'> },
 ): Promise<RecordedFailure> {
   const error = describeFailure(event).slice(0, 4000);
   const name = `zeo:${event.runId}:${event.model}`;
@@ -65,7 +70,45 @@ export async function recordBuildFailure(
   const [committed] = await deps.warehouse.query(buildCommittedSql(event.model, event.runId), {
     statementName: `${name}:committed`,
   });
-  if (Number(committed?.committed ?? 0) > 0) return { model: event.model, status: 'built', error };
+  if (Number(committed?.committed ?? 0) > 0) {
+    // It committed, but the step that drops the table a swap left behind never saw it finish.
+    if (event.mode !== 'create_view' && event.mode !== 'refresh_view') await dropSwappedOut(event, deps);
+    return { model: event.model, status: 'built', error };
+  }
+  // AWS-ASSUMPTION: refresh-mv-commits-alone
+  // A refresh_view batch's REFRESH commits on its own (SQL reference "REFRESH MATERIALIZED VIEW"): when
+  // it finished, the view IS refreshed though the batch failed after it, and "failed" would be untrue.
+  // After the fence the batch can no longer pass its lease check; one that already did may still be
+  // refreshing, so its outcome is awaited (the state machine retries StatementStillRunningError).
+  if (event.mode === 'refresh_view' && event.statementId) {
+    const described = await deps.warehouse.describe(event.statementId);
+    if (!isTerminal(described.status)) {
+      throw new StatementStillRunningError(
+        `build of ${event.model} is still ${described.status}: whether its REFRESH commits is not known yet`,
+      );
+    }
+    if (refreshCommitted(described.subStatements ?? [])) {
+      await deps.warehouse.execute(
+        insertCommittedRefreshSql(
+          event.runId,
+          event.trigger,
+          deps.index.model(event.model),
+          event.submittedAt ?? deps.now().toISOString(),
+        ),
+        {
+          statementName: `${name}:refreshed`,
+          parameters: {
+            statement_id: event.statementId,
+            note: `REFRESH MATERIALIZED VIEW committed on its own; the rest of its batch did not (${error})`.slice(
+              0,
+              4000,
+            ),
+          },
+        },
+      );
+      return { model: event.model, status: 'built', error };
+    }
+  }
   await deps.warehouse.execute(
     insertFailureSql(event.runId, event.trigger, event.model, event.submittedAt ?? deps.now().toISOString()),
     { statementName: `${name}:failed`, parameters: { statement_id: event.statementId ?? 'none', error } },

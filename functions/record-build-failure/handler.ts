@@ -5,5 +5,9 @@ import { taskHandler } from '../../shared/runtime/task-handler.js';
 import { RecordBuildFailureEvent, recordBuildFailure } from './core.js';
 
 export const handler = taskHandler(RecordBuildFailureEvent, (event) =>
-  recordBuildFailure(event, { warehouse: warehouseFor(runtimeManifest()), now: clock.now }),
+  recordBuildFailure(event, {
+    warehouse: warehouseFor(runtimeManifest()),
+    now: clock.now,
+    index: runtimeManifest(),
+  }),
 );

@@ -58,7 +58,13 @@ function resolveVariables(value: unknown, params: Record<string, string>): unkno
 
 export function loadRules(path = packagePath('serverless.yml')): LocalRule[] {
   const file = parse(readFileSync(path, 'utf8')) as ServerlessFile;
-  const params = { ...(file.params?.default ?? {}), 'self:service': file.service, 'sls:stage': 'local' };
+  // `service:` is the project's deployment prefix, from the config script like the schedules.
+  const service = resolveVariables(file.service, {});
+  const params = {
+    ...(file.params?.default ?? {}),
+    'self:service': typeof service === 'string' ? service : 'service',
+    'sls:stage': 'local',
+  };
   const rules: LocalRule[] = [];
   for (const [key, machine] of Object.entries(file.stepFunctions.stateMachines)) {
     const events = (resolveVariables(machine.events ?? [], params) as ServerlessEvents[]) ?? [];

@@ -86,17 +86,13 @@ export function bindParameters(sql: string, values: ReadonlyMap<string, string>)
   return { sql: out, params, used };
 }
 
-/** Validates the Parameters list of a request and returns it as a map. */
+/**
+ * Validates the Parameters list of a request and returns it as a map. The model's own constraints (a
+ * value of at least one character, names of `[0-9a-zA-Z_]`) were checked before, by `checkRequest`.
+ */
 export function parameterMap(parameters: readonly SqlParameter[] | undefined): Map<string, string> {
   const map = new Map<string, string>();
-  for (const [i, p] of (parameters ?? []).entries()) {
-    // Service model: ParameterValue has `smithy.api#length` min 1 (Data API reference "SqlParameter").
-    if (typeof p.value !== 'string' || p.value.length < 1) {
-      throw new DataApiError(
-        'ValidationException',
-        `1 validation error detected: Value '${p.value ?? 'null'}' at 'parameters.${i + 1}.member.value' failed to satisfy constraint: Member must have length greater than or equal to 1`,
-      );
-    }
+  for (const p of parameters ?? []) {
     if (!PARAMETER_NAME.test(p.name)) {
       throw new DataApiError('ValidationException', `Invalid parameter name '${p.name}'.`);
     }

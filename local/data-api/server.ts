@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../clock.js';
 import type { EventHub } from '../events.js';
 import { type LocalEndpoint, serveLocal } from '../http.js';
+import { accessKeyOf, LocalIdentities, type Principal } from '../iam/identities.js';
 import type { LocalRedshift } from '../warehouse/local-redshift.js';
 import { DataApiError } from './errors.js';
 import {
@@ -26,11 +27,18 @@ import {
   describe,
   isTerminal,
   listEntry,
+  type StatementOwner,
   type StatementRecord,
   type StatementTarget,
   waitForTerminal,
 } from './statements.js';
-import { checkStatementSizes, checkWaitTime, statementTarget, type TargetRules } from './validation.js';
+import {
+  checkRequest,
+  checkStatementSizes,
+  checkWaitTime,
+  statementTarget,
+  type TargetRules,
+} from './validation.js';
 
 /**
  * The Redshift Data API on 127.0.0.1 (JSON 1.1 protocol: `POST /`, `X-Amz-Target:
@@ -64,7 +72,12 @@ export interface LocalDataApiOptions {
   clusterIdentifiers?: readonly string[];
   region?: string;
   account?: string;
+  /** Who the access keys of requests stand for (the local STS issues role sessions into it). */
+  identities?: LocalIdentities;
 }
+
+/** The caller of an in-process `handle()` that names none, and of an HTTP request without a signature. */
+export const ANONYMOUS_CALLER = 'local';
 
 /** One SQL text the endpoint accepted, in arrival order. */
 export interface ReceivedStatement {
@@ -94,6 +107,7 @@ export class LocalDataApi {
   readonly #runner: StatementRunner;
   readonly #rules: TargetRules;
   readonly #faults = new FaultBook();
+  readonly #identities: LocalIdentities;
   #pids = 1073741824;
   #queryIds = 1000;
   #endpoint: LocalEndpoint | undefined;
@@ -104,6 +118,7 @@ export class LocalDataApi {
     this.clock = options.clock ?? systemClock;
     this.latencyMs = options.statementLatencyMs ?? 0;
     this.maxActiveStatements = options.maxActiveStatements ?? 200;
+    this.#identities = options.identities ?? new LocalIdentities(options.account);
     this.#rules = {
       workgroupNames: options.workgroupNames ?? [],
       clusterIdentifiers: options.clusterIdentifiers ?? [],
@@ -134,7 +149,9 @@ export class LocalDataApi {
         } catch {
           throw new DataApiError('ValidationException', 'request body is not valid JSON');
         }
-        const reply = await this.handle(operation, body);
+        const authorization = request.headers.authorization;
+        const caller = accessKeyOf(typeof authorization === 'string' ? authorization : undefined);
+        const reply = await this.handle(operation, body, caller ?? ANONYMOUS_CALLER);
         return { status: 200, contentType: JSON_11, body: JSON.stringify(reply) };
       } catch (error) {
         const failure =
@@ -194,6 +211,11 @@ export class LocalDataApi {
     return found ? describe(found.record, found.sub) : undefined;
   }
 
+  /** Who submitted statement `id` (for tests of ownership). */
+  ownerOf(id: string): StatementOwner | undefined {
+    return this.#find(id)?.record.owner;
+  }
+
   /** Resolves when no statement is active. */
   async settle(): Promise<void> {
     for (;;) {
@@ -203,8 +225,12 @@ export class LocalDataApi {
     }
   }
 
-  /** One Data API call, as the HTTP endpoint serves it (usable in-process). */
-  async handle(operation: string, body: unknown): Promise<unknown> {
+  /**
+   * One Data API call, as the HTTP endpoint serves it (usable in-process), made by the holder of access
+   * key `caller`.
+   */
+  async handle(operation: string, body: unknown, caller: string = ANONYMOUS_CALLER): Promise<unknown> {
+    const principal = this.#identities.resolve(caller);
     const known: DataApiOperation[] = [
       'ExecuteStatement',
       'BatchExecuteStatement',
@@ -218,19 +244,21 @@ export class LocalDataApi {
       throw new DataApiError('ValidationException', `local stack: operation ${operation} is not implemented`);
     const fault = this.#faults.takeApiFault(op);
     if (fault) throw new DataApiError(fault.errorType, fault.message ?? `injected ${fault.errorType}`);
+    // Every field against the service model's constraints first, as the Data API's front door does.
+    checkRequest(op, body);
     switch (op) {
       case 'ExecuteStatement':
-        return this.#execute(parseRequest(ExecuteStatementRequest, body));
+        return this.#execute(parseRequest(ExecuteStatementRequest, body), principal);
       case 'BatchExecuteStatement':
-        return this.#batch(parseRequest(BatchExecuteStatementRequest, body));
+        return this.#batch(parseRequest(BatchExecuteStatementRequest, body), principal);
       case 'DescribeStatement':
-        return this.#describe(parseRequest(IdRequest, body));
+        return this.#describe(parseRequest(IdRequest, body), principal);
       case 'GetStatementResult':
-        return this.#result(parseRequest(IdRequest, body));
+        return this.#result(parseRequest(IdRequest, body), principal);
       case 'CancelStatement':
-        return this.#cancel(parseRequest(IdRequest, body));
+        return this.#cancel(parseRequest(IdRequest, body), principal);
       case 'ListStatements':
-        return this.#list(parseRequest(ListStatementsRequest, body));
+        return this.#list(parseRequest(ListStatementsRequest, body), principal);
     }
   }
 
@@ -257,7 +285,7 @@ export class LocalDataApi {
     }
   }
 
-  async #execute(request: ExecuteStatementRequest): Promise<unknown> {
+  async #execute(request: ExecuteStatementRequest, principal: Principal): Promise<unknown> {
     const target = statementTarget(request, this.#rules);
     checkStatementSizes([request.Sql], this.#options.maxStatementBytes ?? 100_000);
     const fingerprint = JSON.stringify([
@@ -270,11 +298,11 @@ export class LocalDataApi {
     ]);
     const record =
       this.#replay(request.ClientToken, fingerprint) ??
-      this.#submit('ExecuteStatement', [request.Sql], target, request, undefined, fingerprint);
+      this.#submit('ExecuteStatement', [request.Sql], target, request, undefined, fingerprint, principal);
     return this.#submitReply(record, request.WaitTimeSeconds);
   }
 
-  async #batch(request: BatchExecuteStatementRequest): Promise<unknown> {
+  async #batch(request: BatchExecuteStatementRequest, principal: Principal): Promise<unknown> {
     const target = statementTarget(request, this.#rules);
     const maxStatements = this.#options.maxBatchStatements ?? 40;
     if (request.Sqls.length === 0 || request.Sqls.length > maxStatements) {
@@ -296,7 +324,7 @@ export class LocalDataApi {
     ]);
     const record =
       this.#replay(request.ClientToken, fingerprint) ??
-      this.#submit('BatchExecuteStatement', request.Sqls, target, request, mode, fingerprint);
+      this.#submit('BatchExecuteStatement', request.Sqls, target, request, mode, fingerprint, principal);
     return this.#submitReply(record, request.WaitTimeSeconds);
   }
 
@@ -307,6 +335,7 @@ export class LocalDataApi {
     request: ExecuteStatementRequest | BatchExecuteStatementRequest,
     mode: 'TRANSACTION' | 'AUTO_COMMIT' | undefined,
     fingerprint: string,
+    principal: Principal,
   ): StatementRecord {
     const bound = bindAll(sqls, request.Parameters);
     this.#admit();
@@ -318,6 +347,12 @@ export class LocalDataApi {
     const record: StatementRecord = {
       id: randomUUID(),
       isBatch: operation === 'BatchExecuteStatement',
+      owner: {
+        userId: principal.userId,
+        arn: principal.arn,
+        ...(principal.roleName === undefined ? {} : { roleName: principal.roleName }),
+        databaseUser: databaseUserOf(target, principal),
+      },
       target,
       ...(request.StatementName === undefined ? {} : { statementName: request.StatementName }),
       withEvent: request.WithEvent === true,
@@ -390,27 +425,49 @@ export class LocalDataApi {
     return { record, ...(sub === undefined ? {} : { sub }) };
   }
 
-  #lookup(id: string): { record: StatementRecord; sub?: number } {
+  /**
+   * The statement `id` as `principal` may see it. Another identity's statement is refused the way the
+   * project's IAM policy refuses it on AWS: the owner condition (`statement-owner-iam-userid =
+   * ${aws:userid}`) leaves no policy that allows the call.
+   */
+  #lookup(
+    id: string,
+    principal: Principal,
+    action: 'DescribeStatement' | 'GetStatementResult' | 'CancelStatement',
+  ): { record: StatementRecord; sub?: number } {
     const found = this.#find(id);
     if (!found)
       throw new DataApiError('ResourceNotFoundException', 'Query does not exist.', { ResourceId: id });
+    // AWS-ASSUMPTION: foreign-statement-access-denied
+    if (found.record.owner.userId !== principal.userId) {
+      throw new DataApiError(
+        'AccessDeniedException',
+        `User: ${principal.arn} is not authorized to perform: redshift-data:${action} because no identity-based policy allows the redshift-data:${action} action`,
+      );
+    }
     return found;
   }
 
-  async #describe(request: { Id: string; WaitTimeSeconds?: number | undefined }): Promise<unknown> {
+  async #describe(
+    request: { Id: string; WaitTimeSeconds?: number | undefined },
+    principal: Principal,
+  ): Promise<unknown> {
     checkWaitTime(request.WaitTimeSeconds);
-    const found = this.#lookup(request.Id);
+    const found = this.#lookup(request.Id, principal, 'DescribeStatement');
     if (request.WaitTimeSeconds) await waitForTerminal(found.record, request.WaitTimeSeconds);
     return describe(found.record, found.sub);
   }
 
-  async #result(request: {
-    Id: string;
-    WaitTimeSeconds?: number | undefined;
-    NextToken?: string | undefined;
-  }) {
+  async #result(
+    request: {
+      Id: string;
+      WaitTimeSeconds?: number | undefined;
+      NextToken?: string | undefined;
+    },
+    principal: Principal,
+  ) {
     checkWaitTime(request.WaitTimeSeconds);
-    const { record, sub } = this.#lookup(request.Id);
+    const { record, sub } = this.#lookup(request.Id, principal, 'GetStatementResult');
     if (record.isBatch && sub === undefined) {
       throw new DataApiError(
         'ValidationException',
@@ -445,8 +502,8 @@ export class LocalDataApi {
     };
   }
 
-  #cancel(request: { Id: string }): unknown {
-    const { record } = this.#lookup(request.Id);
+  #cancel(request: { Id: string }, principal: Principal): unknown {
+    const { record } = this.#lookup(request.Id, principal, 'CancelStatement');
     if (isTerminal(record.status)) {
       throw new DataApiError(
         'ValidationException',
@@ -457,21 +514,32 @@ export class LocalDataApi {
     return { Status: true };
   }
 
-  #list(request: {
-    StatementName?: string | undefined;
-    Status?: string | undefined;
-    MaxResults?: number | undefined;
-    NextToken?: string | undefined;
-    Database?: string | undefined;
-    WorkgroupName?: string | undefined;
-    ClusterIdentifier?: string | undefined;
-  }): unknown {
+  #list(
+    request: {
+      RoleLevel?: boolean | undefined;
+      StatementName?: string | undefined;
+      Status?: string | undefined;
+      MaxResults?: number | undefined;
+      NextToken?: string | undefined;
+      Database?: string | undefined;
+      WorkgroupName?: string | undefined;
+      ClusterIdentifier?: string | undefined;
+    },
+    principal: Principal,
+  ): unknown {
     const status = request.Status ?? 'ALL';
+    // RoleLevel (default true): every statement of the caller's role; false: the caller's own only.
+    const visible = (r: StatementRecord) =>
+      r.owner.userId === principal.userId ||
+      (request.RoleLevel !== false &&
+        principal.roleName !== undefined &&
+        r.owner.roleName === principal.roleName);
     // Newest first; statements created at the same (simulated) instant by arrival, latest first.
     const matching = [...this.#records.values()]
       .reverse()
       .filter(
         (r) =>
+          visible(r) &&
           (status === 'ALL' || r.status === status) &&
           (request.StatementName === undefined ||
             (r.statementName ?? '').startsWith(request.StatementName)) &&
@@ -491,4 +559,14 @@ export class LocalDataApi {
       ...(next < matching.length ? { NextToken: Buffer.from(String(next)).toString('base64url') } : {}),
     };
   }
+}
+
+/**
+ * The database user a statement runs as: the named DbUser (GetClusterCredentials), the secret's user,
+ * or — with temporary IAM credentials — `IAMR:<role>` / `IAM:<user>` of the caller.
+ */
+function databaseUserOf(target: StatementTarget, principal: Principal): string {
+  if (target.dbUser !== undefined) return target.dbUser;
+  if (target.secretArn !== undefined) return `secret:${target.secretArn.split(':').pop() ?? ''}`;
+  return principal.databaseUser;
 }

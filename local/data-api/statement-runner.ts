@@ -96,6 +96,7 @@ export class StatementRunner {
       const outcome = await warehouse.execute(
         {
           database: record.target.database,
+          user: record.owner.databaseUser,
           statements: bound.map((b) => ({ sql: b.sql, params: b.params })),
           mode,
         },
@@ -160,7 +161,7 @@ export class StatementRunner {
       time: clock.now(),
       resources: [resource],
       detail: {
-        principal: `arn:aws:iam::${account}:role/local`,
+        principal: record.owner.arn,
         ...(record.statementName === undefined ? {} : { statementName: record.statementName }),
         statementId: record.id,
         redshiftQueryId: -1,

@@ -29,9 +29,19 @@ export interface SubStatement {
   queryId: number;
 }
 
+/** Who submitted a statement: only the same caller may act on it (see local/iam/identities.ts). */
+export interface StatementOwner {
+  userId: string;
+  arn: string;
+  roleName?: string;
+  /** The database user the statement ran as. */
+  databaseUser: string;
+}
+
 export interface StatementRecord {
   id: string;
   isBatch: boolean;
+  owner: StatementOwner;
   target: StatementTarget;
   statementName?: string;
   withEvent: boolean;

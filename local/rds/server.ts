@@ -3,6 +3,7 @@ import { type LocalEndpoint, serveLocal } from '../http.js';
 import { IntegrationFault, type IntegrationFaultCode } from '../zero-etl/integration-faults.js';
 import type { IntegrationRegistry } from '../zero-etl/integrations.js';
 import { hasFilters, readCreateIntegration, readOptional } from './query-protocol.js';
+import { checkQueryRequest } from './request-validation.js';
 import { errorResponse, integrationXml, response, text } from './xml.js';
 
 /**
@@ -116,6 +117,12 @@ export class LocalRds {
         fault.remaining--;
         throw new IntegrationFault(fault.code, fault.message ?? `injected ${fault.code}`);
       }
+      // Every parameter against the service model's constraints before the action looks at any.
+      const rejected = checkQueryRequest(op, params);
+      if (rejected) {
+        if (call) call.outcome = rejected.code;
+        return { status: 400, body: errorResponse(rejected.code, rejected.message) };
+      }
       return { status: 200, body: response(op, this.#perform(op, params)) };
     } catch (error) {
       if (!(error instanceof IntegrationFault)) throw error;
@@ -125,11 +132,8 @@ export class LocalRds {
   }
 
   #perform(action: RdsAction, params: URLSearchParams): string {
-    const identifier = () => {
-      const value = params.get('IntegrationIdentifier');
-      if (!value) throw new IntegrationFault('MissingParameter', 'IntegrationIdentifier is required.');
-      return value;
-    };
+    // Required by Delete/ModifyIntegration, which checkQueryRequest has made sure of.
+    const identifier = () => params.get('IntegrationIdentifier') ?? '';
     switch (action) {
       case 'CreateIntegration':
         return integrationXml(this.integrations.create(readCreateIntegration(params)));

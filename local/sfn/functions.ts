@@ -15,6 +15,8 @@ import { handler as recreateLandingDatabase } from '../../functions/recreate-lan
 import { handler as requestTableRefresh } from '../../functions/request-table-refresh/handler.js';
 import { handler as submitBuild } from '../../functions/submit-build/handler.js';
 import { handler as summarizeRefresh } from '../../functions/summarize-refresh/handler.js';
+import { runAsIdentity, type StaticCredentials } from '../../shared/aws/clients.js';
+import type { LocalIdentities } from '../iam/identities.js';
 import type { LocalFunction } from './runner.js';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -59,12 +61,35 @@ function fakeContext(functionName: string): Context {
   };
 }
 
-/** Handlers as the local runner calls them: one fresh fake Lambda context per invocation. */
-export function localFunctions(): Record<string, LocalFunction> {
+/**
+ * The credentials Lambda would give function `key`: a session of its own execution role (one role per
+ * function, as serverless-iam-roles-per-function makes them), so that a step acting on another step's
+ * statement with its own identity is refused locally as on AWS.
+ */
+function functionCredentials(key: string, identities: LocalIdentities | undefined): StaticCredentials {
+  if (!identities) return { accessKeyId: `lambda-${key}`, secretAccessKey: 'local' };
+  const issued = identities.assumeRole(
+    `arn:aws:iam::${identities.account}:role/zeo-local-${key}`,
+    key,
+    43_200,
+    new Date(),
+  );
+  return {
+    accessKeyId: issued.AccessKeyId,
+    secretAccessKey: issued.SecretAccessKey,
+    sessionToken: issued.SessionToken,
+  };
+}
+
+/**
+ * Handlers as the local runner calls them: one fresh fake Lambda context per invocation, each function
+ * under its own identity (from the stack's `identities` when given).
+ */
+export function localFunctions(identities?: LocalIdentities): Record<string, LocalFunction> {
   return Object.fromEntries(
-    Object.entries(HANDLERS).map(([key, handler]) => [
-      key,
-      (payload: unknown) => handler(payload, fakeContext(key)),
-    ]),
+    Object.entries(HANDLERS).map(([key, handler]) => {
+      const identity = { key, credentials: functionCredentials(key, identities) };
+      return [key, (payload: unknown) => runAsIdentity(identity, () => handler(payload, fakeContext(key)))];
+    }),
   );
 }

@@ -1,4 +1,4 @@
-import { COMPATIBILITY_FUNCTIONS } from '../redshift-dialect.js';
+import { COMPATIBILITY_FUNCTIONS, USER_SETTING } from '../redshift-dialect.js';
 
 /**
  * The local warehouse's own catalog, created once per PGlite instance:
@@ -227,7 +227,8 @@ SELECT
   COALESCE(d.auto_remediation, false) AS auto_remediation,
   d.latest_shipped_source_commit_time
 FROM ${INTERNAL_SCHEMA}.integration i
-LEFT JOIN ${INTERNAL_SCHEMA}.landing_database d ON d.integration_id = i.integration_id`,
+LEFT JOIN ${INTERNAL_SCHEMA}.landing_database d ON d.integration_id = i.integration_id
+WHERE ${SUPERUSER_ROWS}`,
     `CREATE VIEW ${SYSTEM_SCHEMA}.svv_integration_table_state AS
 SELECT
   ${c128('t.integration_id')} AS integration_id,
@@ -243,7 +244,8 @@ SELECT
   d.history_mode AS is_history_mode
 FROM ${INTERNAL_SCHEMA}.landing_table t
 JOIN ${INTERNAL_SCHEMA}.landing_database d ON d.name = t.database_name
-JOIN ${INTERNAL_SCHEMA}.integration i ON i.integration_id = t.integration_id`,
+JOIN ${INTERNAL_SCHEMA}.integration i ON i.integration_id = t.integration_id
+WHERE ${SUPERUSER_ROWS}`,
     `CREATE VIEW ${SYSTEM_SCHEMA}.sys_integration_table_state_change AS
 SELECT
   ${c128('integration_id')} AS integration_id,
@@ -254,7 +256,31 @@ SELECT
   ${c128('table_last_replicated_checkpoint')} AS table_last_replicated_checkpoint,
   CAST(state_change_reason AS character(256)) AS state_change_reason,
   record_time
-FROM ${INTERNAL_SCHEMA}.table_state_change`,
+FROM ${INTERNAL_SCHEMA}.table_state_change
+WHERE ${SUPERUSER_ROWS}`,
+  ];
+}
+
+/**
+ * Set per request: `off` when the request's database user is not a superuser. The integration views are
+ * "visible only to superusers" (SQL reference SVV_INTEGRATION, SVV_INTEGRATION_TABLE_STATE,
+ * SYS_INTEGRATION_TABLE_STATE_CHANGE): anybody else reads them without error and gets no rows.
+ */
+export const SYSTEM_ROWS_SETTING = 'local_redshift.superuser';
+const SUPERUSER_ROWS = `current_setting('${SYSTEM_ROWS_SETTING}', true) IS DISTINCT FROM 'off'`;
+
+/**
+ * `current_user` and `pg_user` as Redshift would answer them for the request's database user (the
+ * dialect rewrites both names to these): everyone may read pg_user; `usesuper` is the warehouse's view
+ * of that user.
+ */
+function userCatalog(): string[] {
+  return [
+    `CREATE FUNCTION ${SYSTEM_SCHEMA}.database_user() RETURNS varchar(128) LANGUAGE sql STABLE AS $$ SELECT CAST(COALESCE(NULLIF(current_setting('${USER_SETTING}', true), ''), session_user) AS varchar(128)) $$`,
+    // Objects the Data API session creates belong to its PostgreSQL role, which stands for whichever
+    // database user sent the request: their owner is reported as the current request's user.
+    `CREATE FUNCTION ${SYSTEM_SCHEMA}.get_userbyid(owner oid) RETURNS varchar(128) LANGUAGE sql STABLE AS $$ SELECT CASE WHEN owner = (SELECT oid FROM pg_roles WHERE rolname = current_user) THEN ${SYSTEM_SCHEMA}.database_user() ELSE CAST(pg_get_userbyid(owner) AS varchar(128)) END $$`,
+    `CREATE VIEW ${SYSTEM_SCHEMA}.pg_user AS SELECT ${SYSTEM_SCHEMA}.database_user() AS usename, 100 AS usesysid, ${SUPERUSER_ROWS} AS usecreatedb, ${SUPERUSER_ROWS} AS usesuper, false AS usecatupd, CAST('********' AS varchar(8)) AS passwd, CAST(NULL AS timestamp) AS valuntil, CAST(NULL AS text[]) AS useconfig`,
   ];
 }
 
@@ -274,6 +300,7 @@ export function catalogSetupStatements(options: {
     ...designCatalog,
     ...integrationCatalog,
     ...systemViews(options.database),
+    ...userCatalog(),
     `CREATE ROLE ${role} CREATEROLE`,
     ...options.roles.map((r) => `CREATE ROLE ${quoteRole(r)}`),
     `DO $$ BEGIN EXECUTE format('GRANT CREATE, TEMPORARY ON DATABASE %I TO %s', current_database(), '${role.replaceAll("'", "''")}'); END $$`,

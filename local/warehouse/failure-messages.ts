@@ -16,6 +16,7 @@ export async function explainFailure(
 ): Promise<string> {
   if (error instanceof RedshiftSqlError) return error.redshiftText;
   if (!isPgError(error)) return `ERROR: ${error instanceof Error ? error.message : String(error)}`;
+  if (error.code === SERIALIZATION_FAILURE) return serializationViolation(error.message);
   if (error.code === '42501') {
     const unreadable = await unreadableTable(error.message, translatedSql, db);
     if (unreadable) return unreadable;
@@ -45,6 +46,18 @@ async function unreadableTable(message: string, sql: string, db: Db): Promise<st
   );
   if (!match || databases.find((d) => d.name === match.database)?.queryAllStates) return undefined;
   return `ERROR: table "${match.schema}"."${match.table}" in zero-ETL database "${match.database}" is in state ${match.state} and cannot be queried; only Synced tables can be queried unless QUERY_ALL_STATES is TRUE`;
+}
+
+/** PostgreSQL's SQLSTATE for a transaction it could not serialise (REPEATABLE READ or SERIALIZABLE). */
+const SERIALIZATION_FAILURE = '40001';
+
+/**
+ * Redshift's wording for the same failure, "ERROR: 1023 DETAIL: Serializable isolation violation on
+ * table - <table id>, transactions forming the cycle are: …" (developer guide "Serializable isolation"),
+ * so that the orchestrator treats a local one as it would Redshift's. PostgreSQL names no table here.
+ */
+function serializationViolation(message: string): string {
+  return `ERROR: 1023 DETAIL: Serializable isolation violation on table - (local stack: PostgreSQL ${message})`;
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

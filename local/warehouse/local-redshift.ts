@@ -6,13 +6,20 @@ import {
   type DialectContext,
   localSchemaForDatabase,
   translate,
+  USER_SETTING,
 } from '../redshift-dialect.js';
-import { catalogSetupStatements, INTERNAL_SCHEMA, SEARCH_PATH } from './catalog-sql.js';
+import { catalogSetupStatements, INTERNAL_SCHEMA, SEARCH_PATH, SYSTEM_ROWS_SETTING } from './catalog-sql.js';
 import { runDatabaseCommand } from './database-commands.js';
 import { RedshiftSqlError } from './errors.js';
 import { explainFailure } from './failure-messages.js';
 import { commandTag, parseIntegrationCommand } from './integration-commands.js';
 import { type Db, quoteIdent } from './landing.js';
+import {
+  type BlockWrites,
+  isRefreshMaterializedView,
+  noteBlockStatement,
+  refuseRefreshAfterWrite,
+} from './materialized-views.js';
 import { EMPTY_RESULT, RAW_PARSERS, type RawValue, type StatementResult, TypeNames } from './result.js';
 import { SerialQueue } from './serial-queue.js';
 import { mixesCatalogWithUserTables, writeTarget } from './statement-targets.js';
@@ -43,6 +50,8 @@ export interface ExecutionRequest {
   database: string;
   statements: readonly SqlStatement[];
   mode: ExecutionMode;
+  /** The database user the Data API maps the caller to (`IAMR:<role>`, a DbUser, …). */
+  user?: string;
 }
 
 export interface StatementOutcome {
@@ -87,6 +96,27 @@ export interface LocalRedshiftOptions {
   sessionRole?: string;
   /** An empty PGlite instance to use instead of a fresh one. */
   db?: PGliteInterface;
+  /**
+   * The database users that are superusers (the setup SQL of docs/deploy.md makes the warehouse role's
+   * user one). Only they see rows in the integration views ("visible only to superusers", SQL reference
+   * SVV_INTEGRATION / SVV_INTEGRATION_TABLE_STATE) and may create or drop a database FROM INTEGRATION
+   * ("you must be a superuser or have both CREATEDB and CREATEUSER privileges", and CREATEUSER makes a
+   * superuser). Undefined: every user is treated as one.
+   */
+  superusers?: readonly string[];
+}
+
+/** What one request's statements share. */
+interface StatementContext {
+  inBlock: boolean;
+  mode: ExecutionMode;
+  landingChanged: boolean;
+  /** REFRESH MATERIALIZED VIEW statements run in the block, which commit even when the block does not. */
+  refreshes: string[];
+  /** The block committed. */
+  committed: boolean;
+  /** What the block may have written so far (a REFRESH after a write is not emulated). */
+  writes: BlockWrites;
 }
 
 const TRANSACTION_CONTROL = /^\s*(?:BEGIN|COMMIT|ROLLBACK|END|ABORT|START\s+TRANSACTION)\b/i;
@@ -94,6 +124,16 @@ const ROLE_SWITCH =
   /^\s*(?:SET\s+(?:SESSION\s+|LOCAL\s+)?(?:ROLE|SESSION\s+AUTHORIZATION)|RESET\s+(?:ROLE|SESSION\s+AUTHORIZATION|ALL))\b/i;
 const VACUUM = /^\s*VACUUM\b/i;
 const TRUNCATE = /^\s*TRUNCATE\b/i;
+
+/**
+ * A Data API request's transaction reads one snapshot, as on Redshift (developer guide "Serializable
+ * isolation"; SNAPSHOT is Serverless' default isolation, SERIALIZABLE provisioned clusters' — SQL
+ * reference "CREATE DATABASE"). REPEATABLE READ is PostgreSQL's snapshot isolation: the weaker of the
+ * two, so bookkeeping that is correct here is correct on both. Requests never overlap on the single
+ * PGlite connection (see SerialQueue), so no serialization failure can arise locally; the reliability
+ * suite's concurrent builds run at this level on a real PostgreSQL server, where they can.
+ */
+const SESSION_BEGIN = 'BEGIN ISOLATION LEVEL REPEATABLE READ;';
 
 const hrNow = () => process.hrtime.bigint();
 
@@ -113,11 +153,15 @@ export class LocalRedshift {
   #landingNames = new Set<string>();
   #hooks: IntegrationHooks = {};
   readonly #dialect: DialectContext;
+  readonly #superusers: ReadonlySet<string> | undefined;
+  /** The database user of the request holding the connection (requests run one at a time). */
+  #requestUser: string | undefined;
 
   private constructor(db: PGliteInterface, options: LocalRedshiftOptions) {
     this.#db = db;
     this.database = options.database ?? 'dev';
     this.sessionRole = options.sessionRole ?? 'awsuser';
+    this.#superusers = options.superusers ? new Set(options.superusers) : undefined;
     this.clock = options.clock ?? systemClock;
     this.#dialect = {
       currentDatabase: this.database,
@@ -184,7 +228,12 @@ export class LocalRedshift {
 
   /** The dialect context (three-part names into the current and the zero-ETL databases). */
   translate(sql: string): string {
-    return translate(sql, this.#dialect).sql;
+    try {
+      return translate(sql, this.#dialect).sql;
+    } catch {
+      // A statement the dialect refuses (e.g. a materialized view clause Redshift lacks) as written.
+      return sql;
+    }
   }
 
   close(): Promise<void> {
@@ -192,10 +241,18 @@ export class LocalRedshift {
   }
 
   async #begin(asSession: boolean): Promise<void> {
-    const role = asSession ? `SET LOCAL ROLE ${quoteIdent(this.sessionRole)};` : '';
+    const role = asSession
+      ? `SET LOCAL ROLE ${quoteIdent(this.sessionRole)}; SELECT set_config('${SYSTEM_ROWS_SETTING}', '${this.#isSuperuser() ? 'on' : 'off'}', true), set_config('${USER_SETTING}', '${(this.#requestUser ?? this.sessionRole).replaceAll("'", "''")}', true);`
+      : '';
     await this.#db.exec(
-      `BEGIN; ${role} SET LOCAL search_path = ${SEARCH_PATH}; SELECT set_config('${CLOCK_SETTING}', '${utcTimestamp(this.clock.now())}', true);`,
+      `${asSession ? SESSION_BEGIN : 'BEGIN;'} ${role} SET LOCAL search_path = ${SEARCH_PATH}; SELECT set_config('${CLOCK_SETTING}', '${utcTimestamp(this.clock.now())}', true);`,
     );
+  }
+
+  #isSuperuser(): boolean {
+    const users = this.#superusers;
+    // No user: the stack itself (bootstrap, tests driving the warehouse directly), an administrator.
+    return users === undefined || this.#requestUser === undefined || users.has(this.#requestUser);
   }
 
   async #landingNamesFromCatalog(): Promise<void> {
@@ -206,11 +263,15 @@ export class LocalRedshift {
   }
 
   async #executeRequest(request: ExecutionRequest, control: ExecutionControl): Promise<ExecutionOutcome> {
+    this.#requestUser = request.user;
     const outcomes: StatementOutcome[] = request.statements.map(() => ({ status: 'ABORTED' }));
-    const context = {
+    const context: StatementContext = {
       inBlock: request.mode === 'TRANSACTION' && request.statements.length > 1,
       mode: request.mode,
       landingChanged: false,
+      refreshes: [],
+      committed: false,
+      writes: { wrote: false, locked: false },
     };
     let aborted = false;
     const run = async (index: number): Promise<boolean> => {
@@ -264,6 +325,7 @@ export class LocalRedshift {
             await this.#db.exec('ROLLBACK');
           } else {
             await this.#db.exec('COMMIT');
+            context.committed = true;
           }
         }
       } else {
@@ -280,6 +342,8 @@ export class LocalRedshift {
     } finally {
       // A new Data API request is a new session: no temporary tables or settings carry over.
       await this.#db.exec('ROLLBACK; RESET ALL; DISCARD TEMP;').catch(() => undefined);
+      if (!context.committed && context.refreshes.length > 0)
+        await this.#refreshOnTheirOwn(context.refreshes);
       if (context.landingChanged) {
         await this.#landingNamesFromCatalog();
         this.#hooks.onLandingChange?.();
@@ -288,18 +352,35 @@ export class LocalRedshift {
     return { statements: outcomes, aborted };
   }
 
+  /**
+   * The REFRESH MATERIALIZED VIEWs of a batch that did not commit, committed in a transaction of their
+   * own as on Redshift (see materialized-views.ts).
+   */
+  async #refreshOnTheirOwn(refreshes: readonly string[]): Promise<void> {
+    await this.#begin(true);
+    try {
+      for (const sql of refreshes) await this.#db.exec(sql);
+      await this.#db.exec('COMMIT');
+    } finally {
+      await this.#db.exec('ROLLBACK; RESET ALL; DISCARD TEMP;').catch(() => undefined);
+    }
+  }
+
   #finish(outcome: StatementOutcome, start: bigint): StatementOutcome {
     return { ...outcome, endedAt: this.clock.now(), durationNs: Number(hrNow() - start) };
   }
 
-  async #statement(
-    statement: SqlStatement,
-    context: { inBlock: boolean; mode: ExecutionMode; landingChanged: boolean },
-  ): Promise<StatementResult> {
+  async #statement(statement: SqlStatement, context: StatementContext): Promise<StatementResult> {
     const command = parseIntegrationCommand(statement.sql);
     if (command) {
       if ((command.kind === 'create-database' || command.kind === 'drop-database') && context.inBlock) {
         throw new RedshiftSqlError(`${commandTag(command)} cannot run inside a transaction block`, '25001');
+      }
+      if (!this.#isSuperuser()) {
+        throw new RedshiftSqlError(
+          `permission denied: ${commandTag(command)} FROM INTEGRATION needs a superuser (or CREATEDB and CREATEUSER)`,
+          '42501',
+        );
       }
       // Integration commands change the warehouse's own catalog, which sessions cannot write.
       await this.#db.exec('RESET ROLE');
@@ -334,7 +415,11 @@ export class LocalRedshift {
       );
     }
     const translated = translate(statement.sql, this.#dialect);
+    // REFRESH MATERIALIZED VIEW "runs as a transaction of its own" (SQL reference): kept for a commit of its own.
+    const ownTransaction = context.inBlock && isRefreshMaterializedView(translated.sql);
+    if (ownTransaction) await refuseRefreshAfterWrite(this.#db, context.writes);
     const target = writeTarget(translated.sql);
+    noteBlockStatement(context.writes, translated.sql, target !== undefined);
     const landing = target?.schema ? this.#landingDatabaseOfSchema(target.schema) : undefined;
     if (target && landing) {
       throw new RedshiftSqlError(
@@ -346,6 +431,7 @@ export class LocalRedshift {
       rowMode: 'array',
       parsers: RAW_PARSERS,
     });
+    if (ownTransaction) context.refreshes.push(translated.sql);
     const design = translated.design;
     if (design && translated.relation) {
       await this.#db.query(

@@ -37,6 +37,7 @@ function busy(error: unknown): never {
   throw error;
 }
 
+// AWS-ASSUMPTION: integration-id-is-arn-uuid
 export function integrationIdOf(arn: string): string {
   return arn.slice(arn.lastIndexOf(':') + 1);
 }
@@ -118,6 +119,7 @@ export class Integrations {
           IntegrationName: snapshot.integrationName,
           SourceArn: snapshot.sourceArn,
           TargetArn: snapshot.targetArn,
+          // AWS-ASSUMPTION: kms-key-reuse-on-recreate
           ...(snapshot.kmsKeyId ? { KMSKeyId: snapshot.kmsKeyId } : {}),
           ...(snapshot.additionalEncryptionContext
             ? { AdditionalEncryptionContext: snapshot.additionalEncryptionContext }

@@ -186,7 +186,6 @@ function salvageModelFile(raw: unknown): ModelFile {
       return typeof name === 'string' ? [{ name, type: 'unknown', not_null: false }] : [];
     });
   }
-  if (salvaged.dist === undefined) salvaged.dist = 'auto';
   return salvaged as ModelFile;
 }
 
@@ -240,7 +239,7 @@ function checkModelContract(model: ParsedModel, project: ProjectRules, issues: V
       issue(path, `${role} column '${column}' is not among the declared columns`);
     }
   };
-  const dist = parseDist(spec.dist);
+  const dist = parseDist(spec.dist ?? 'auto');
   if (dist.style === 'key') requireColumn(['dist'], dist.column, 'dist key');
   const sort = parseSort(spec.sort);
   if (sort && sort.style !== 'auto') {
@@ -269,7 +268,31 @@ function checkModelContract(model: ParsedModel, project: ProjectRules, issues: V
     if (uniqueKey.length === 0)
       issue(['materialized'], 'an incremental model needs a unique_key to merge on');
   }
+  if (spec.auto_refresh !== undefined && materialized !== 'materialized_view') {
+    issue(['auto_refresh'], `auto_refresh only applies to a materialized_view (is ${materialized})`);
+  }
   if (materialized === 'materialized_view') {
+    // The documented grammar takes DISTSTYLE { EVEN | ALL | KEY }, DISTKEY (col) and SORTKEY (col, …)
+    // only (SQL reference "CREATE MATERIALIZED VIEW"): no AUTO and no INTERLEAVED. Leaving dist or sort
+    // out is fine: the clause is omitted and Redshift applies its own default.
+    if (spec.dist !== undefined && dist.style === 'auto') {
+      issue(
+        ['dist'],
+        'a materialized_view cannot have dist: auto (CREATE MATERIALIZED VIEW has no DISTSTYLE AUTO): leave dist out for the default (EVEN), or use even, all or key(<column>)',
+      );
+    }
+    if (sort?.style === 'auto') {
+      issue(
+        ['sort'],
+        'a materialized_view cannot have sort: auto (CREATE MATERIALIZED VIEW has no SORTKEY AUTO): leave sort out or list its columns',
+      );
+    }
+    if (sort?.style === 'interleaved') {
+      issue(
+        ['sort', 'interleaved'],
+        'a materialized_view cannot have an interleaved sort key (CREATE MATERIALIZED VIEW takes a compound SORTKEY (columns)): list the columns instead',
+      );
+    }
     if (uniqueKey.length > 0) {
       issue(
         ['unique_key'],
@@ -362,7 +385,7 @@ function toManifestModel(
   const definition = {
     schema: schemaOf(model.name),
     materialized,
-    dist: parseDist(spec.dist),
+    dist: parseDist(spec.dist ?? 'auto'),
     sort: parseSort(spec.sort),
     uniqueKey: spec.unique_key === undefined ? [] : [spec.unique_key].flat(),
     incremental: spec.incremental
@@ -375,6 +398,8 @@ function toManifestModel(
     columns,
     grants: (spec.grants?.select ?? []).map(parseGrant),
     sql,
+    // Only materialized views carry it, so adding it left every other model's definition hash alone.
+    ...(materialized === 'materialized_view' ? { autoRefresh: spec.auto_refresh ?? false } : {}),
   };
   const tolerance =
     spec.lag_tolerance ?? (spec.group ? project.groups[spec.group]?.lag_tolerance : undefined);
@@ -444,6 +469,7 @@ export function compileProject(sources: ProjectSources): Manifest {
     formatVersion: MANIFEST_FORMAT_VERSION,
     project: {
       name: project.name,
+      ...(project.service ? { service: project.service } : {}),
       warehouse: project.warehouse,
       landing: {
         ...project.landing,

@@ -39,6 +39,8 @@ export interface ManifestModel {
   sort: SortKey;
   uniqueKey: string[];
   incremental: IncrementalConfig | null;
+  /** materialized_view only: created with `AUTO REFRESH YES` (true) or `NO`. */
+  autoRefresh?: boolean;
   columns: ColumnContract[];
   grants: Grant[];
   /** The model's SELECT with `ref`/`source` rendered to quoted names. */
@@ -55,6 +57,8 @@ export interface ManifestModel {
 
 export interface ManifestProject {
   name: string;
+  /** The deployment prefix, when project.yml sets one (shared/project/deployment.ts serviceOf). */
+  service?: string;
   warehouse: WarehouseConfig;
   landing: LandingConfig;
   defaults: { schema: string; materialized: Materialization };
@@ -65,6 +69,8 @@ export interface ManifestProject {
     maxRecreatesPer24h: number;
     resyncTimeoutMinutes: number;
     initialLoadTimeoutMinutes: number;
+    /** A failure of unknown class: notify only, or recreate (shared/integration/classify.ts). */
+    onUnknownFailure: 'notify' | 'recreate';
   };
   notifications: { snsTopicArn?: string };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { identifierProblem, MAX_MODEL_NAME_LENGTH } from '../sql/identifiers.js';
+import { MAX_GROUPS, MAX_SERVICE_LENGTH, SERVICE_PATTERN, STAGE_PATTERN, STAGE_RULE } from './deployment.js';
 import { parseDuration } from './duration.js';
 import { scheduleExpressionProblem } from './schedule.js';
 
@@ -22,6 +23,9 @@ export const ModelName = identifier(MAX_MODEL_NAME_LENGTH);
 export const GroupName = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,39}$/, 'group names are lower-case letters, digits and _ (at most 40)');
+
+/** A deployment stage (`zeo package|deploy|run|status|doctor --stage`): part of every physical name. */
+export const StageName = z.string().regex(STAGE_PATTERN, `stage names are ${STAGE_RULE}`);
 
 export const ScheduleExpression = z.string().superRefine((value, ctx) => {
   const problem = scheduleExpressionProblem(value);
@@ -125,6 +129,17 @@ export const LandingConfig = z.strictObject({
       'must be a Redshift namespace ARN',
     )
     .optional(),
+  /**
+   * The customer-managed KMS key the integration is encrypted with, if any: recreating it needs
+   * kms:DescribeKey and kms:CreateGrant on that key (AuroraUserGuide "Creating zero-ETL integrations").
+   */
+  kmsKeyArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/,
+      'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>)',
+    )
+    .optional(),
   settings: LandingSettings.default({}),
   /** The replicated tables models may read, by schema: `{ public: [orders, customers] }`. */
   tables: z.record(Identifier, z.array(Identifier).min(1)),
@@ -142,6 +157,17 @@ export type GroupConfig = z.infer<typeof GroupConfig>;
 
 export const ProjectFile = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower-case letters, digits and - (at most 40)'),
+  /**
+   * The deployment prefix (default: `name`): the stack is `<service>-<stage>` and every physical name
+   * starts with it, so two projects deploy side by side in one account, Region and stage.
+   */
+  service: z
+    .string()
+    .regex(
+      SERVICE_PATTERN,
+      `a lower-case letter, then 1-${MAX_SERVICE_LENGTH - 1} lower-case letters, digits or - (the stack is <service>-<stage>)`,
+    )
+    .optional(),
   warehouse: WarehouseConfig,
   landing: LandingConfig,
   defaults: z
@@ -150,7 +176,12 @@ export const ProjectFile = z.strictObject({
       materialized: Materialization.default('table'),
     })
     .default({ schema: 'reporting', materialized: 'table' }),
-  groups: z.record(GroupName, GroupConfig).default({}),
+  groups: z
+    .record(GroupName, GroupConfig)
+    .refine((groups) => Object.keys(groups).length <= MAX_GROUPS, {
+      message: `at most ${MAX_GROUPS} groups (each is an EventBridge rule on the account's default bus and a resource of the stack)`,
+    })
+    .default({}),
   refresh: z
     .strictObject({
       /** Models built at once inside one DAG level (inline Map MaxConcurrency, ≤ 40 by AWS). */
@@ -165,12 +196,20 @@ export const ProjectFile = z.strictObject({
       maxRecreatesPer24h: z.number().int().min(0).max(24).default(1),
       resyncTimeoutMinutes: z.number().int().min(1).max(10_080).default(240),
       initialLoadTimeoutMinutes: z.number().int().min(1).max(10_080).default(240),
+      /**
+       * A failure whose class neither the integration's errors nor the event tell (the event detail
+       * is undocumented): `notify` (blocked, announced) or `recreate` (as a recreate-class failure).
+       */
+      onUnknownFailure: z
+        .enum(['notify', 'recreate'], { message: 'onUnknownFailure must be notify or recreate' })
+        .default('notify'),
     })
     .default({
       recreateIntegration: false,
       maxRecreatesPer24h: 1,
       resyncTimeoutMinutes: 240,
       initialLoadTimeoutMinutes: 240,
+      onUnknownFailure: 'notify',
     }),
   notifications: z.strictObject({ snsTopicArn: SnsTopicArn.optional() }).default({}),
 });
@@ -269,7 +308,8 @@ export const ModelFile = z.strictObject({
   schema: Identifier.optional(),
   materialized: Materialization.optional(),
   group: GroupName.optional(),
-  dist: DistSpec.default('auto'),
+  /** Absent = Redshift's default: DISTSTYLE AUTO for a table; for a materialized view the clause is left out. */
+  dist: DistSpec.optional(),
   sort: SortSpec.optional(),
   unique_key: z
     .union([Identifier, z.array(Identifier).min(1)], {
@@ -280,6 +320,11 @@ export const ModelFile = z.strictObject({
   grants: z.strictObject({ select: z.array(Grantee).min(1) }).optional(),
   /** Sources changed but the last build is younger than this: skip (overrides the group's). */
   lag_tolerance: Duration.optional(),
+  /**
+   * materialized_view only: `AUTO REFRESH YES|NO` (default false). Redshift refreshes MVs over zero-ETL
+   * tables automatically since patch 186 (facts §10); part of the definition, so a change re-creates it.
+   */
+  auto_refresh: z.boolean().optional(),
   columns: z.array(ColumnSpec).min(1, 'declare at least one column'),
 });
 export type ModelFile = z.infer<typeof ModelFile>;

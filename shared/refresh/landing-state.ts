@@ -21,6 +21,7 @@ export const SYNCED = 'Synced';
 
 /** Redshift pads CHAR columns; trim in SQL so comparisons work on either engine. */
 export function tableStatesSql(landingDatabase: string): string {
+  // AWS-ASSUMPTION: table-checkpoint-moves-only-with-changes
   return `SELECT TRIM("schema_name") AS "schema_name", TRIM("table_name") AS "table_name", TRIM("table_state") AS "table_state", TRIM(COALESCE("reason", '')) AS "reason", "last_updated_timestamp", TRIM("table_last_replicated_checkpoint") AS "checkpoint"
 FROM "svv_integration_table_state" WHERE TRIM("target_database") = ${literal(landingDatabase)}`;
 }

@@ -2,11 +2,16 @@ import { bookkeeping } from '../sql/bookkeeping.js';
 import { literal } from '../sql/identifiers.js';
 import type { Row } from '../warehouse/warehouse.js';
 
+// AWS-ASSUMPTION: lock-does-not-take-snapshot
 /**
  * Model-level queueing: a model is built by one execution at a time. The lease is a row in the
  * bookkeeping schema, taken in a transaction that first LOCKs the lease table, so two executions that
  * ask at once are serialised by Redshift itself; an expired lease (its holder crashed) is taken over.
- * The build batch deletes the lease in the same transaction that records the build.
+ * The build batch deletes the lease (zeo.claim_lease) in the same transaction that records the build.
+ *
+ * Every transaction here LOCKs before its first read: Redshift takes the snapshot at the first SELECT
+ * or DML, not at BEGIN, so what follows the LOCK reads the state left by whoever held it (developer
+ * guide "LOCK", "Serializable isolation").
  */
 
 export function acquireLeaseStatements(model: string, runId: string, timeoutMinutes: number): string[] {
@@ -14,7 +19,9 @@ export function acquireLeaseStatements(model: string, runId: string, timeoutMinu
   const r = literal(runId);
   return [
     `LOCK ${bookkeeping.modelLease}`,
-    `DELETE FROM ${bookkeeping.modelLease} WHERE "model" = ${m} AND ("run_id" = ${r} OR "expires_at" < GETDATE())`,
+    // The run's own row is kept, not renewed: a retried submission asks again while the batch its first
+    // attempt submitted may be running, and that batch's claim_lease must find the very row it saw.
+    `DELETE FROM ${bookkeeping.modelLease} WHERE "model" = ${m} AND "run_id" <> ${r} AND "expires_at" < GETDATE()`,
     `INSERT INTO ${bookkeeping.modelLease} ("model", "run_id", "acquired_at", "expires_at")
 SELECT ${m}, ${r}, GETDATE(), GETDATE() + INTERVAL '${Math.trunc(timeoutMinutes)} minutes'
 WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.modelLease} WHERE "model" = ${m})`,
@@ -36,16 +43,18 @@ export function releaseLeaseSql(model: string, runId: string): string {
 }
 
 /**
- * Holder of a fence: not a valid run id (those have no '~'), so no build's assert_lease accepts it.
+ * Holder of a fence: not a valid run id (those have no '~'), so no build's claim_lease accepts it.
  * A fence is born expired, so the next run that asks for the lease takes it over at once.
  */
 const FENCE_HOLDER = '~fenced';
 
 /**
  * Before a build is recorded as failed: its run gives the lease up and, unless another run holds it
- * or the build already committed, leaves a fence. Under the same LOCK the build's own commit takes,
- * so afterwards the build either has committed (its success row exists) or never will. Without it a
- * batch still running when its submit or poll Lambda died could commit after `failed` was recorded.
+ * or the build already committed, leaves a fence. Afterwards the build either has committed (its
+ * success row exists) or never will: the LOCK waits for a build that has claimed the lease to commit,
+ * and a build that claims it later finds its row deleted — a serialization error if its snapshot still
+ * had the row, nothing to claim if not. Without it a batch still running when its submit or poll
+ * Lambda died could commit after `failed` was recorded.
  */
 export function fenceBuildStatements(model: string, runId: string): string[] {
   const m = literal(model);

@@ -1,5 +1,6 @@
+import type { ManifestModel } from '../project/manifest.js';
 import { bookkeeping } from '../sql/bookkeeping.js';
-import { literal } from '../sql/identifiers.js';
+import { literal, qualified } from '../sql/identifiers.js';
 import { chunkedInsert, printable } from './chunked-insert.js';
 
 /**
@@ -43,6 +44,23 @@ export function insertFailureSql(runId: string, trigger: string, model: string, 
   const started = `CAST(${literal(startedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`;
   return `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "statement_id", "error")
 VALUES (${literal(runId)}, ${literal(model)}, ${literal(trigger)}, 'failed', ${started}, ${NOW}, :statement_id, :error)`;
+}
+
+/**
+ * The success of a refresh_view build whose REFRESH committed on its own while the rest of its batch
+ * (the success records) did not. Only the run log is written: model_state keeps the previous build, so
+ * the next refresh refreshes the view again rather than trust inputs nobody recorded. The note travels
+ * as the :note parameter, the statement id as :statement_id.
+ */
+export function insertCommittedRefreshSql(
+  runId: string,
+  trigger: string,
+  model: ManifestModel,
+  startedAt: string,
+): string {
+  const started = `CAST(${literal(startedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`;
+  return `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "rows_affected", "definition_hash", "statement_id", "error")
+SELECT ${literal(runId)}, ${literal(model.name)}, ${literal(trigger)}, 'success', ${started}, ${NOW}, COUNT(*), ${literal(model.definitionHash)}, :statement_id, :note FROM ${qualified(model.schema, model.name)}`;
 }
 
 export function runOutcomesSql(runId: string, statuses?: readonly OutcomeStatus[]): string {

@@ -8,13 +8,14 @@ import type { Manifest } from '../project/manifest.js';
  * generated file, so a fresh clone runs without a build step.
  *
  * - Packaged: `zeo package` / `npm run package` compile the project and esbuild replaces
- *   `__ZEO_MANIFEST__` with it (`define`, see scripts/serverless-config.cjs), so each bundle carries it.
+ *   `__ZEO_MANIFEST__` with it as one JSON string (`define`, see scripts/serverless-config.cjs: an
+ *   object literal would put one source-map segment per JSON token into every bundle's map).
  * - Local stack, tests, subprocesses: ZEO_MANIFEST_PATH names a compiled manifest file.
  */
-declare const __ZEO_MANIFEST__: Manifest | undefined;
+declare const __ZEO_MANIFEST__: string | undefined;
 
 const bundled = (): Manifest | undefined =>
-  typeof __ZEO_MANIFEST__ === 'undefined' ? undefined : __ZEO_MANIFEST__;
+  typeof __ZEO_MANIFEST__ === 'undefined' ? undefined : (JSON.parse(__ZEO_MANIFEST__) as Manifest);
 
 let cached: { path: string | undefined; index: IndexedManifest } | undefined;
 

@@ -5,6 +5,7 @@ export const BOOKKEEPING_SCHEMA = 'zeo';
 
 export const bookkeeping = {
   schema: `"${BOOKKEEPING_SCHEMA}"`,
+  schemaVersion: qualified(BOOKKEEPING_SCHEMA, 'schema_version'),
   runLog: qualified(BOOKKEEPING_SCHEMA, 'run_log'),
   modelState: qualified(BOOKKEEPING_SCHEMA, 'model_state'),
   checkpoint: qualified(BOOKKEEPING_SCHEMA, 'checkpoint'),
@@ -13,22 +14,63 @@ export const bookkeeping = {
   modelLease: qualified(BOOKKEEPING_SCHEMA, 'model_lease'),
   assertUnique: qualified(BOOKKEEPING_SCHEMA, 'assert_unique'),
   assertLease: qualified(BOOKKEEPING_SCHEMA, 'assert_lease'),
+  claimLease: qualified(BOOKKEEPING_SCHEMA, 'claim_lease'),
 } as const;
 
 /**
- * Idempotent setup of the bookkeeping schema. Runs before every refresh plan (cheap: IF NOT EXISTS /
- * OR REPLACE), so a new warehouse or a dropped schema heals itself.
+ * One step of the bookkeeping schema's history. The schema is set up once per version, not on every
+ * step (a watchdog tick on a set-up warehouse runs no DDL): `zeo.schema_version` holds one row per
+ * version applied, and shared/warehouse/bookkeeping.ts applies the versions a warehouse lacks, each
+ * in one transaction with its version row.
+ *
+ * Rules for a new version (append one; never edit a released one — warehouses that applied it would
+ * never see the edit):
+ * - it changes what exists: `ALTER TABLE … ADD COLUMN` (one column per statement, nullable or with a
+ *   DEFAULT — Redshift's ALTER TABLE reference), `CREATE TABLE IF NOT EXISTS`, `CREATE OR REPLACE
+ *   PROCEDURE`;
+ * - each statement either is a no-op or fails when already applied (ADD COLUMN of an existing column
+ *   fails), because two steps may migrate at once: the loser's batch rolls back and it re-reads the
+ *   version (the batch LOCKs `zeo.schema_version` first, so the loser waits for the winner);
+ * - at most 38 statements, so that it fits one Data API batch with its LOCK and version row.
+ */
+export interface BookkeepingMigration {
+  version: number;
+  description: string;
+  statements: readonly string[];
+}
+
+/** Statements of one migration, so that it plus its LOCK and version row fit one Data API batch (40). */
+export const MAX_MIGRATION_STATEMENTS = 38;
+
+// AWS-ASSUMPTION: snapshot-delete-conflict
+/**
+ * Version 1 is the schema as first released. Its statements are idempotent (IF NOT EXISTS / OR
+ * REPLACE), so a warehouse set up before schema versions existed is adopted as it is.
  *
  * `assert_unique` exists because Redshift does not enforce uniqueness: it RAISEs inside the build
  * transaction, which makes the Data API roll the whole batch back and leaves the old table in place.
  * Its arguments are identifiers the orchestrator validated and quoted itself.
  *
- * `assert_lease` is the fence that keeps the run log true: a build commits only while no other run
- * (nor the fence RecordBuildFailure leaves behind, see shared/refresh/lease.ts) holds the model's lease.
+ * `claim_lease` is the fence that keeps the run log true: a build commits only if its run still holds
+ * the model's lease, which it deletes — nor another run, nor the fence RecordBuildFailure leaves behind
+ * (see shared/refresh/lease.ts), nor nobody. It is a write, not a read, because Redshift reads the
+ * snapshot taken at the transaction's first statement, long before a build's bookkeeping: a lease row
+ * that another transaction deleted after that snapshot is still visible to a read, but deleting it
+ * again stops the build with a serialization error (SNAPSHOT isolation "provides protection against
+ * update and delete conflicts", SQL reference "CREATE DATABASE"), and a row already gone before it
+ * deletes nothing, which claim_lease refuses. `assert_lease` is the same check as a read, for a batch
+ * that asks before doing something that commits on its own (REFRESH MATERIALIZED VIEW).
  */
-export function bookkeepingSetupStatements(): string[] {
-  return [
+const VERSION_1: BookkeepingMigration = {
+  version: 1,
+  description:
+    'run log, model state, run plan, model lease, checkpoint, reconcile log, assert_unique, assert_lease, claim_lease',
+  statements: [
     `CREATE SCHEMA IF NOT EXISTS ${bookkeeping.schema}`,
+    `CREATE TABLE IF NOT EXISTS ${bookkeeping.schemaVersion} (
+  "version" INTEGER NOT NULL,
+  "applied_at" TIMESTAMP NOT NULL
+) DISTSTYLE ALL`,
     `CREATE TABLE IF NOT EXISTS ${bookkeeping.runLog} (
   "run_id" VARCHAR(128) NOT NULL,
   "model" VARCHAR(256) NOT NULL,
@@ -98,13 +140,85 @@ $$ LANGUAGE plpgsql`,
     `CREATE OR REPLACE PROCEDURE ${bookkeeping.assertLease}(p_model VARCHAR(256), p_run_id VARCHAR(128))
 AS $$
 DECLARE
+  v_own BIGINT;
   v_holder VARCHAR(128);
 BEGIN
-  SELECT "run_id" INTO v_holder FROM ${bookkeeping.modelLease} WHERE "model" = p_model AND "run_id" <> p_run_id LIMIT 1;
-  IF v_holder IS NOT NULL THEN
+  SELECT count(*) INTO v_own FROM ${bookkeeping.modelLease} WHERE "model" = p_model AND "run_id" = p_run_id;
+  SELECT COALESCE(MAX("run_id"), 'no run') INTO v_holder FROM ${bookkeeping.modelLease} WHERE "model" = p_model AND "run_id" <> p_run_id;
+  IF v_own = 0 OR v_holder <> 'no run' THEN
     RAISE EXCEPTION 'zeo: build of model % by run % superseded: its build lease is held by %', p_model, p_run_id, v_holder;
   END IF;
 END;
 $$ LANGUAGE plpgsql`,
+    `CREATE OR REPLACE PROCEDURE ${bookkeeping.claimLease}(p_model VARCHAR(256), p_run_id VARCHAR(128))
+AS $$
+DECLARE
+  v_claimed INTEGER;
+  v_holder VARCHAR(128);
+BEGIN
+  DELETE FROM ${bookkeeping.modelLease} WHERE "model" = p_model AND "run_id" = p_run_id;
+  GET DIAGNOSTICS v_claimed := ROW_COUNT;
+  IF v_claimed = 0 THEN
+    SELECT COALESCE(MAX("run_id"), 'no run') INTO v_holder FROM ${bookkeeping.modelLease} WHERE "model" = p_model;
+    RAISE EXCEPTION 'zeo: build of model % by run % superseded: its build lease is held by %', p_model, p_run_id, v_holder;
+  END IF;
+END;
+$$ LANGUAGE plpgsql`,
+  ],
+};
+
+/** Every version of the bookkeeping schema, oldest first; the last one is what this code needs. */
+export const BOOKKEEPING_MIGRATIONS: readonly BookkeepingMigration[] = [VERSION_1];
+
+export function latestVersion(migrations: readonly BookkeepingMigration[]): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/** The version of the bookkeeping schema this code works with. */
+export const BOOKKEEPING_VERSION = latestVersion(BOOKKEEPING_MIGRATIONS);
+
+/** The installed version: the highest applied (NULL when the table is empty). */
+export function installedVersionSql(): string {
+  return `SELECT max("version") AS "version" FROM ${bookkeeping.schemaVersion}`;
+}
+
+/**
+ * Whether the version table exists, asked only after reading it failed: a catalog query on its own
+ * (information_schema lives on Redshift's leader node and is never joined with user tables here).
+ */
+// AWS-ASSUMPTION: bookkeeping-migration-ddl
+export function versionTableExistsSql(): string {
+  return `SELECT count(*) AS "tables" FROM "information_schema"."tables" WHERE "table_schema" = '${BOOKKEEPING_SCHEMA}' AND "table_name" = 'schema_version'`;
+}
+
+/**
+ * One migration as one transaction: its statements and its version row commit together or not at all.
+ * From version 2 on, `LOCK zeo.schema_version` comes first — before the first read, where Redshift
+ * takes the transaction's snapshot (dev guide "LOCK", "Serializable isolation") — so two steps that
+ * migrate at once run one after the other. The version row is inserted only if absent.
+ */
+// AWS-ASSUMPTION: bookkeeping-migration-ddl
+export function migrationBatch(migration: BookkeepingMigration): string[] {
+  if (migration.statements.length > MAX_MIGRATION_STATEMENTS) {
+    throw new RangeError(
+      `bookkeeping migration ${migration.version} has ${migration.statements.length} statements; at most ${MAX_MIGRATION_STATEMENTS} fit one Data API batch`,
+    );
+  }
+  const v = String(Math.trunc(migration.version));
+  return [
+    ...(migration.version > 1 ? [`LOCK ${bookkeeping.schemaVersion}`] : []),
+    ...migration.statements,
+    `INSERT INTO ${bookkeeping.schemaVersion} ("version", "applied_at") SELECT ${v}, GETDATE() FROM (SELECT 1 AS "one") AS "zeo_one" WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.schemaVersion} WHERE "version" = ${v})`,
   ];
+}
+
+/**
+ * The whole setup of an empty warehouse as statements, every version in order (one transaction per
+ * version at run time: see ensureBookkeeping). For tests, the reliability suite and the setup SQL a
+ * human may run by hand.
+ */
+export function bookkeepingSetupStatements(
+  migrations: readonly BookkeepingMigration[] = BOOKKEEPING_MIGRATIONS,
+): string[] {
+  return [...migrations].sort((a, b) => a.version - b.version).flatMap(migrationBatch);
 }

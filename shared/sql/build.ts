@@ -1,9 +1,11 @@
 import { StatementTooLargeError } from '../errors.js';
 import type { ManifestModel } from '../project/manifest.js';
+import { bookkeeping } from './bookkeeping.js';
 import {
   columnDefinitions,
   columnList,
   grantStatements,
+  materializedViewAttributes,
   projectedSelect,
   qualifiedModel,
   type RunContext,
@@ -11,7 +13,7 @@ import {
   tableAttributes,
   uniqueCheck,
 } from './ddl.js';
-import { quoteIdent, WORK_TABLE_SUFFIXES } from './identifiers.js';
+import { literal, quoteIdent, WORK_TABLE_SUFFIXES } from './identifiers.js';
 
 /**
  * The statements that build one curated model, sent as ONE Data API BatchExecuteStatement — one
@@ -70,8 +72,8 @@ function fullRebuild(model: ManifestModel, run: RunContext): string[] {
   const old = qualifiedModel(model, WORK_TABLE_SUFFIXES.old);
   return [
     `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(model.schema)}`,
-    // Leftovers of a build that crashed between statements in an earlier session (cannot happen inside
-    // one transaction, but a manual run or an older version might have left them).
+    // Leftovers: the old table of the previous build when its drop after the commit never ran (the
+    // step died), or work tables of an older version or a manual run.
     `DROP TABLE IF EXISTS ${fresh}`,
     `DROP TABLE IF EXISTS ${old}`,
     `CREATE TABLE ${fresh} (\n${columnDefinitions(model)}\n) ${tableAttributes(model)}`,
@@ -79,13 +81,26 @@ function fullRebuild(model: ManifestModel, run: RunContext): string[] {
     ...uniqueCheck(model, fresh),
     ...grantStatements(model, fresh),
     // A placeholder when the table does not exist yet, so the swap below is the same statement list
-    // every time; it is never visible because it lives and dies inside this transaction.
+    // every time; it is swapped out as the old table and dropped with it.
     `CREATE TABLE IF NOT EXISTS ${target} (LIKE ${fresh})`,
+    // AWS-ASSUMPTION: rename-is-transactional
     `ALTER TABLE ${target} RENAME TO ${quoteIdent(model.name + WORK_TABLE_SUFFIXES.old)}`,
     `ALTER TABLE ${fresh} RENAME TO ${quoteIdent(model.name)}`,
-    `DROP TABLE ${old}`,
+    // The old table is NOT dropped here but by `dropSwappedOutSql` once this transaction committed: a
+    // query waiting on the rename's lock goes on with the table it had already looked up, the old one,
+    // and fails if the swap dropped it ("could not open relation with OID", dbt-core #3112, facts §10).
     ...successRecords(model, run, target),
   ];
+}
+
+/**
+ * Drops the table a full rebuild swapped out, run as a statement of its own after the build committed
+ * (CheckBuild does, so no `__zeo_old` is left once a refresh finished). It waits for queries still
+ * reading the old table; should it never run, the model's next build drops it first. For a model whose
+ * build swaps nothing (merge, materialized view) there is no such table and it does nothing.
+ */
+export function dropSwappedOutSql(model: ManifestModel): string {
+  return `DROP TABLE IF EXISTS ${qualifiedModel(model, WORK_TABLE_SUFFIXES.old)}`;
 }
 
 function merge(model: ManifestModel, run: RunContext): string[] {
@@ -130,15 +145,46 @@ function createView(model: ManifestModel, run: RunContext): string[] {
   return [
     `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(model.schema)}`,
     `DROP MATERIALIZED VIEW IF EXISTS ${target}`,
-    `CREATE MATERIALIZED VIEW ${target} ${tableAttributes(model)} AS\nSELECT ${casted}\nFROM (\n${model.sql}\n) AS "zeo_model"`,
+    `CREATE MATERIALIZED VIEW ${target} ${materializedViewAttributes(model)} AS\nSELECT ${casted}\nFROM (\n${model.sql}\n) AS "zeo_model"`,
     ...grantStatements(model, target),
     ...successRecords(model, run, target),
   ];
 }
 
+const REFRESH_VIEW = 'REFRESH MATERIALIZED VIEW';
+
+/**
+ * REFRESH MATERIALIZED VIEW "runs as a transaction of its own" (SQL reference "REFRESH MATERIALIZED
+ * VIEW"): once it has finished, the view stays refreshed whatever the rest of the batch does. So the
+ * lease is checked BEFORE it (`assert_lease`, a read: a build another run or a fence superseded never
+ * refreshes), and only the success records follow. Should they fail all the same (their `claim_lease`
+ * finds the lease gone, a serialization error, a cancel), RecordBuildFailure waits for the batch to end,
+ * finds the REFRESH finished (`refreshCommitted`) and records the success instead of a failure. No LOCK
+ * first: it would hold the lease table, and with it every other build's lease, for the whole refresh.
+ * `auto_refresh: true` views are refreshed too: Redshift may delay auto refresh under load (developer
+ * guide "Refreshing a materialized view"), and a view recorded as built must be as fresh as its inputs.
+ */
+// AWS-ASSUMPTION: refresh-mv-commits-alone
 function refreshView(model: ManifestModel, run: RunContext): string[] {
   const target = qualifiedModel(model);
-  return [`REFRESH MATERIALIZED VIEW ${target}`, ...successRecords(model, run, target)];
+  return [
+    `CALL ${bookkeeping.assertLease}(${literal(model.name)}, ${literal(run.runId)})`,
+    `${REFRESH_VIEW} ${target}`,
+    ...successRecords(model, run, target),
+  ];
+}
+
+/**
+ * Whether a failed or aborted `refresh_view` batch had refreshed its view anyway: its REFRESH
+ * sub-statement finished, and that commits on its own (see `refreshView`).
+ */
+// AWS-ASSUMPTION: batch-substatement-status-after-failure
+export function refreshCommitted(
+  subStatements: readonly { status: string; queryString?: string }[],
+): boolean {
+  return subStatements.some(
+    (s) => s.status === 'FINISHED' && s.queryString?.startsWith(REFRESH_VIEW) === true,
+  );
 }
 
 export function buildBatch(model: ManifestModel, mode: BuildMode, run: RunContext): BuildBatch {

@@ -1,3 +1,4 @@
+import { ProjectValidationError } from '../errors.js';
 import type { ManifestModel } from '../project/manifest.js';
 import { bookkeeping } from './bookkeeping.js';
 import { literal, quoteIdent } from './identifiers.js';
@@ -19,6 +20,33 @@ export function tableAttributes(model: ManifestModel): string {
   if (sort?.style === 'auto') parts.push('SORTKEY AUTO');
   else if (sort)
     parts.push(`${sort.style.toUpperCase()} SORTKEY (${sort.columns.map(quoteIdent).join(', ')})`);
+  return parts.join(' ');
+}
+
+/**
+ * What CREATE MATERIALIZED VIEW takes between the name and AS, and nothing else (SQL reference "CREATE
+ * MATERIALIZED VIEW": `[BACKUP] [DISTSTYLE EVEN|ALL|KEY] [DISTKEY (col)] [SORTKEY (col, …)] [AUTO
+ * REFRESH YES|NO]`). A model that leaves dist or sort out gets no clause, so Redshift's default for
+ * views applies; AUTO and INTERLEAVED, which that grammar lacks, are refused by validation.
+ */
+// AWS-ASSUMPTION: mv-ddl-defaults-and-order
+export function materializedViewAttributes(model: ManifestModel): string {
+  const parts = ['BACKUP YES'];
+  const { dist, sort } = model;
+  if (dist.style === 'key') parts.push(`DISTSTYLE KEY DISTKEY (${quoteIdent(dist.column)})`);
+  else if (dist.style !== 'auto') parts.push(`DISTSTYLE ${dist.style.toUpperCase()}`);
+  if (sort?.style === 'auto' || sort?.style === 'interleaved') {
+    // Only a manifest that did not come out of validation gets here.
+    throw new ProjectValidationError([
+      {
+        file: `models/${model.name}.yml`,
+        field: 'sort',
+        message: `a materialized_view cannot have ${sort.style === 'auto' ? 'sort: auto' : 'an interleaved sort key'}`,
+      },
+    ]);
+  }
+  if (sort) parts.push(`SORTKEY (${sort.columns.map(quoteIdent).join(', ')})`);
+  parts.push(`AUTO REFRESH ${model.autoRefresh === true ? 'YES' : 'NO'}`);
   return parts.join(' ');
 }
 
@@ -66,16 +94,21 @@ export interface RunContext {
  * The success records, written inside the build transaction: a build is recorded if and only if it
  * committed, together with what it was built from (copied from the refresh's plan row) and the
  * release of the model's build lease. Failures are recorded by a separate step.
+ *
+ * No LOCK here: Redshift takes a transaction's snapshot at its first read, so a LOCK this late would not
+ * make the lease check see anything newer (developer guide "Serializable isolation", "LOCK"), and a
+ * LOCK at the start would hold the lease table — every other build's lease — for the whole build. The
+ * fence is `claim_lease`'s DELETE of the run's own lease row instead: a concurrent fence or takeover
+ * that deleted that row makes it fail with a serialization error, one that did so before the snapshot
+ * leaves nothing to delete (see shared/sql/bookkeeping.ts). It comes first, so that from here to the
+ * commit the lease takers and RecordBuildFailure, which LOCK the lease table first, wait for this build
+ * rather than make it fail.
  */
 export function successRecords(model: ManifestModel, run: RunContext, rowsFrom: string): string[] {
   const name = literal(model.name);
   const runId = literal(run.runId);
   return [
-    // Taken last, so the exclusive lock on the small lease table is held only for the commit; both the
-    // lease takers and RecordBuildFailure lock it first, so this build either commits before a failure
-    // is recorded for it or is refused by assert_lease after.
-    `LOCK ${bookkeeping.modelLease}`,
-    `CALL ${bookkeeping.assertLease}(${name}, ${runId})`,
+    `CALL ${bookkeeping.claimLease}(${name}, ${runId})`,
     // SYSDATE is the start of the build's transaction, GETDATE() the start of this last statement.
     `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "rows_affected", "definition_hash")
 SELECT ${runId}, ${name}, ${literal(run.trigger)}, 'success', SYSDATE, GETDATE(), COUNT(*), ${literal(model.definitionHash)} FROM ${rowsFrom}`,
@@ -84,7 +117,6 @@ SELECT ${runId}, ${name}, ${literal(run.trigger)}, 'success', SYSDATE, GETDATE()
     `INSERT INTO ${bookkeeping.modelState} ("model", "definition_hash", "last_run_id", "last_success_at", "rows", "build_id", "inputs_hash", "inputs")
 SELECT ${name}, ${literal(model.definitionHash)}, ${runId}, GETDATE(), (SELECT COUNT(*) FROM ${qualifiedModel(model)}), p."build_id", p."inputs_hash", p."inputs"
 FROM (SELECT 1 AS "one") AS "zeo_one" LEFT JOIN ${bookkeeping.runPlan} AS p ON p."run_id" = ${runId} AND p."model" = ${name}`,
-    `DELETE FROM ${bookkeeping.modelLease} WHERE "model" = ${name} AND "run_id" = ${runId}`,
   ];
 }
 

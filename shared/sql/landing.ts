@@ -17,6 +17,7 @@ export function recreateLandingStatements(landing: LandingConfig, integrationId:
   return [
     `CREATE DATABASE ${db} FROM INTEGRATION ${literal(integrationId)} DATABASE ${quoteIdent(landing.sourceDatabase)}`,
     // The database options reset on re-creation, so the project's settings are applied again.
+    // AWS-ASSUMPTION: alter-database-integration-own-statement
     ...(settings ? [`ALTER DATABASE ${db} INTEGRATION SET ${settings}`] : []),
   ];
 }
@@ -47,6 +48,7 @@ export function settingsClause(settings: LandingSettings): string {
   return parts.join(' ');
 }
 
+// AWS-ASSUMPTION: alter-database-integration-own-statement
 /** `ALTER DATABASE … INTEGRATION REFRESH TABLE s.t, …` for tables in the Failed state. */
 export function refreshTablesStatement(landingDatabase: string, tables: readonly string[]): string {
   const names = tables.map((t) => {

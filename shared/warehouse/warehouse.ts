@@ -8,8 +8,14 @@ import {
   type RedshiftDataClient,
   type SqlParameter,
 } from '@aws-sdk/client-redshift-data';
-import { DataApiThrottledError, StatementStillRunningError, WarehouseStatementError } from '../errors.js';
+import {
+  DataApiThrottledError,
+  SerializationConflictError,
+  StatementStillRunningError,
+  WarehouseStatementError,
+} from '../errors.js';
 import type { WarehouseConfig } from '../project/schema.js';
+import { isSerializationConflict } from './serialization.js';
 
 /**
  * The orchestrator's only door to Redshift: the Data API. Model builds are submitted and then polled
@@ -26,6 +32,9 @@ export interface StatementDescription {
   /** Rows affected/returned by the statement (for a batch: summed over sub-statements). */
   resultRows?: number;
   durationMs?: number;
+  /** A batch's statements in order: what each one reached (a REFRESH that finished has committed). */
+  // AWS-ASSUMPTION: batch-substatement-status-after-failure
+  subStatements?: { status: StatementStatus; queryString?: string }[];
 }
 
 export type Row = Record<string, string | number | boolean | null>;
@@ -49,6 +58,7 @@ export function isTerminal(status: StatementStatus): boolean {
 
 function mapError(error: unknown): never {
   const name = error instanceof Error ? error.name : '';
+  // AWS-ASSUMPTION: data-api-quotas-unknown
   if (
     name === 'ThrottlingException' ||
     name === 'ActiveStatementsExceededException' ||
@@ -61,6 +71,17 @@ function mapError(error: unknown): never {
     );
   }
   throw error;
+}
+
+/**
+ * A short statement that ended FAILED or ABORTED. A serialization conflict rolled the transaction back
+ * for reasons of timing alone: retryable (SerializationConflictError), where any other failure is not.
+ */
+function statementFailed(what: string, status: string, error: string | undefined): Error {
+  const message = `${what} ${status.toLowerCase()}: ${error ?? 'no error message'}`;
+  return isSerializationConflict(error)
+    ? new SerializationConflictError(message)
+    : new WarehouseStatementError(message);
 }
 
 function fieldValue(field: Field): string | number | boolean | null {
@@ -124,6 +145,14 @@ export class Warehouse {
       ...(error ? { error } : {}),
       ...(rows !== undefined && rows >= 0 ? { resultRows: rows } : {}),
       ...(d.Duration !== undefined && d.Duration >= 0 ? { durationMs: Math.round(d.Duration / 1e6) } : {}),
+      ...(d.SubStatements && d.SubStatements.length > 0
+        ? {
+            subStatements: d.SubStatements.map((s) => ({
+              status: (s.Status ?? 'SUBMITTED') as StatementStatus,
+              ...(s.QueryString === undefined ? {} : { queryString: s.QueryString }),
+            })),
+          }
+        : {}),
     };
   }
 
@@ -139,18 +168,14 @@ export class Warehouse {
         .send(new DescribeStatementCommand({ Id: id, WaitTimeSeconds: SYNC_WAIT_SECONDS }))
         .catch(mapError);
       status = d.Status;
-      if (status === 'FAILED' || status === 'ABORTED') {
-        throw new WarehouseStatementError(
-          `${what} ${status.toLowerCase()}: ${d.Error ?? 'no error message'}`,
-        );
-      }
+      if (status === 'FAILED' || status === 'ABORTED') throw statementFailed(what, status, d.Error);
       if (status !== 'FINISHED')
         throw new StatementStillRunningError(`${what} still ${status} (statement ${id})`);
       return;
     }
     if (status !== 'FINISHED') {
       const d = await this.client.send(new DescribeStatementCommand({ Id: id })).catch(mapError);
-      throw new WarehouseStatementError(`${what} ${status.toLowerCase()}: ${d.Error ?? 'no error message'}`);
+      throw statementFailed(what, status, d.Error);
     }
   }
 

@@ -101,7 +101,14 @@ describe('CLI: following executions on AWS (SDK mocked)', () => {
         ],
       });
     const client = new SFNClient({ region: 'eu-west-1' });
-    expect(await findStateMachineArn(client, 'prod', 'curated-refresh')).toBe(arn);
+    // A deployment whose project.yml says service: zero-etl-orchestrator.
+    expect(
+      await findStateMachineArn(
+        client,
+        { service: 'zero-etl-orchestrator', stage: 'prod' },
+        'curated-refresh',
+      ),
+    ).toBe(arn);
     const execution =
       'arn:aws:states:eu-west-1:123456789012:execution:zero-etl-orchestrator-prod-curated-refresh:run-1';
     sfn

@@ -1,11 +1,18 @@
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allStates, loadDefinitions } from '../../local/sfn/definitions.js';
+import { packageService } from '../../scripts/deploy-resources.js';
+import { serializeManifest } from '../../shared/project/compile.js';
+import { loadProject } from '../../shared/project/load.js';
+import { SHOP_PROJECT } from '../helpers/project.js';
 
 /**
  * `serverless package` (osls + serverless-step-functions + serverless-esbuild) offline, with no AWS
- * credentials, then checks of the CloudFormation template it produced.
+ * credentials, of the example project in a scratch copy of the service (so it never races another
+ * packaging over .serverless/), then checks of the CloudFormation template it produced.
  */
 
 interface Resource {
@@ -24,25 +31,20 @@ const CONFIGURED = 'arn:aws:rds:us-east-1:123456789012:integration:5b2c7c4e-1f0a
 /** warehouse.workgroupId of examples/shop/curated/project.yml. */
 const EXAMPLE_WORKGROUP_ID = '7c9e6f4a-2b1d-4e3f-8a5c-6d7e8f9a0b1c';
 let packagingStderr: string;
+const scratch = mkdtempSync(join(tmpdir(), 'zeo-template-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const require = createRequire(import.meta.url);
+const config = require('../../scripts/serverless-config.cjs') as {
+  WAITED_STATEMENTS: Record<string, number>;
+  WAIT_SECONDS: number;
+};
 
 beforeAll(async () => {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: process.env.HOME ?? '/tmp',
-    SLS_TELEMETRY_DISABLED: '1',
-  };
-  for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_SESSION_TOKEN'])
-    delete env[key];
-  ({ stderr: packagingStderr } = await promisify(execFile)(
-    'npx',
-    ['--no-install', 'sls', 'package', '--stage', 'test'],
-    { env, timeout: 240_000 },
-  ));
-  resources = (
-    JSON.parse(readFileSync('.serverless/cloudformation-template-update-stack.json', 'utf8')) as {
-      Resources: Record<string, Resource>;
-    }
-  ).Resources;
+  const manifestPath = join(scratch, 'manifest.json');
+  writeFileSync(manifestPath, serializeManifest(loadProject(SHOP_PROJECT)));
+  const packaged = await packageService({ manifestPath, stage: 'test', region: 'eu-west-1' });
+  packagingStderr = packaged.stderr;
+  resources = packaged.template.Resources as Record<string, Resource>;
 }, 300_000);
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -178,5 +180,69 @@ describe('Deploy template (npm run package, offline)', () => {
     expect(packagingStderr).not.toContain('warehouse.workgroupId');
     // The example configures no SNS topic, so nobody may publish.
     expect(all.some(({ s }) => actions(s).includes('sns:Publish'))).toBe(false);
+  });
+});
+
+describe('Deploy template: names, partition and runtime budgets (issue #19)', () => {
+  it("names every resource after the project's service, stage and Region", () => {
+    expect(resources.PlanRefreshLambdaFunction?.Properties.FunctionName).toBe(
+      'shop-reporting-test-planRefresh',
+    );
+    expect(resources.CuratedRefreshStateMachine?.Properties.StateMachineName).toBe(
+      'shop-reporting-test-curated-refresh',
+    );
+    const role = resources.PlanRefreshIamRoleLambdaExecution?.Properties;
+    expect(role?.RoleName).toBe('shop-reporting-test-planRefresh-eu-west-1');
+    expect(role?.Path).toBe('/zeo/shop-reporting/test/eu-west-1/');
+    const rules = ofType('AWS::Events::Rule').map(([, r]) => r.Properties.Name);
+    expect(rules).toContain('shop-reporting-test-refresh-hourly');
+    expect(rules).toContain('shop-reporting-test-reconcile-watchdog');
+  });
+
+  it('writes every service integration of the state machines with the stack partition', () => {
+    for (const [id, machine] of ofType('AWS::StepFunctions::StateMachine')) {
+      const text = JSON.stringify(machine.Properties.DefinitionString);
+      expect(text, id).not.toContain('arn:aws:states');
+      expect(text, id).toContain(`{"Fn::Sub":"arn:\${AWS::Partition}:states:::lambda:invoke"}`);
+    }
+  });
+
+  it("gives every step a timeout that covers its waited Data API statements (Lambda's 900 s at most)", () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const key = id.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase());
+      const waited = config.WAITED_STATEMENTS[key] ?? 0;
+      // Each statement: the submit and one DescribeStatement, each held up to WAIT_SECONDS.
+      const budget = waited * 2 * config.WAIT_SECONDS;
+      expect(fn.Properties.Timeout, id).toBeGreaterThan(budget);
+      expect(fn.Properties.Timeout, id).toBeLessThanOrEqual(900);
+    }
+    // The step with the most: bookkeeping, table states, model states and the plan's records.
+    expect(resources.PlanRefreshLambdaFunction?.Properties.Timeout).toBeGreaterThanOrEqual(400);
+  });
+
+  it('retries a Lambda timeout wherever the state machine retries a statement still running', () => {
+    // Step Functions reports a Lambda timeout as Lambda.Unknown ("Handle Lambda service exceptions":
+    // unhandled errors, out-of-memory errors and function timeouts) or Sandbox.Timedout (the error
+    // type Lambda gives a timed-out invocation). A step that may be re-run after a statement outlived
+    // its wait may be re-run after its own timeout: the same ClientToken, lease and checks apply.
+    let checked = 0;
+    for (const [machine, definition] of Object.entries(loadDefinitions())) {
+      for (const [name, state] of allStates(definition)) {
+        const retry = (state.Retry as { ErrorEquals: string[]; MaxAttempts?: number }[] | undefined) ?? [];
+        if (!retry.some((r) => r.ErrorEquals.includes('StatementStillRunningError'))) continue;
+        checked++;
+        const timeout = retry.find(
+          (r) => r.ErrorEquals.includes('Lambda.Unknown') && r.ErrorEquals.includes('Sandbox.Timedout'),
+        );
+        expect(timeout, `${machine} ${name}`).toBeDefined();
+        expect(timeout?.MaxAttempts, `${machine} ${name}`).toBeLessThanOrEqual(3);
+      }
+    }
+    expect(checked).toBe(14);
+  });
+
+  it('grants no KMS permission without landing.kmsKeyArn', () => {
+    const all = ofType('AWS::IAM::Role').flatMap(([, role]) => statementsOf(role));
+    expect(all.flatMap(actions).filter((a) => a.startsWith('kms:'))).toEqual([]);
   });
 });

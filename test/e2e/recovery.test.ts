@@ -40,6 +40,16 @@ describe('End to end on the local stack: recovery', () => {
     expect(logged).toEqual({ route: 'none', child_execution: null });
   });
 
+  it('a watchdog tick on a set-up warehouse runs 0 DDL statements (the bookkeeping schema is set up once per version)', async () => {
+    const before = app.stack.dataApi.log.length;
+    const tick = app.start('reconcile', { trigger: 'watchdog' }, 'e2e-watchdog-no-ddl');
+    await tick.done;
+    expect([tick.status, tick.error]).toEqual(['SUCCEEDED', undefined]);
+    const received = app.stack.dataApi.log.slice(before).map((s) => s.sql);
+    expect(received.length).toBeGreaterThan(0);
+    expect(received.filter((sql) => /^\s*(CREATE|ALTER|DROP)\b/i.test(sql))).toEqual([]);
+  });
+
   it('a resync of one source table rebuilds exactly its downstream models once it is Synced again', async () => {
     const n = app.sfn.executions.length;
     await app.stack.simulator.resyncTable('public', 'shipments');

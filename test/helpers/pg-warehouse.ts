@@ -35,7 +35,10 @@ export async function createShopWarehouse(): Promise<TestWarehouse> {
   await db.exec(`CREATE SCHEMA ${landing};\n${source}`);
   await db.exec(`${COMPATIBILITY_FUNCTIONS.join(';\n')};\nCREATE ROLE reporting_reader;`);
   const runBatch = async (sqls: readonly string[]) => {
+    // PGlite's transaction() keeps other queries out until it ends (callers may overlap); inside it, the
+    // isolation the local warehouse runs Data API batches at (local/warehouse/local-redshift.ts).
     await db.transaction(async (tx) => {
+      await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       for (const sql of sqls) {
         const translated = translate(sql, context);
         await tx.exec(translated.sql);

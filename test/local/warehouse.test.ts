@@ -10,8 +10,9 @@ import type { ManualClock } from '../../local/clock.js';
 import { applyLocalStackEnvironment, type LocalStack, startLocalStack } from '../../local/stack.js';
 import { compileProject } from '../../shared/project/compile.js';
 import { readProjectSources } from '../../shared/project/load.js';
+import { acquireLeaseStatements } from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
-import { buildBatch } from '../../shared/sql/build.js';
+import { buildBatch, dropSwappedOutSql } from '../../shared/sql/build.js';
 import { dataClient, waitForStatement } from './support.js';
 
 /**
@@ -69,11 +70,15 @@ async function build(name: string, as?: 'merge' | 'refresh_view') {
   const model = manifest.models.find((m) => m.name === name);
   if (!model) throw new Error(name);
   const mode = as ?? (model.materialized === 'materialized_view' ? 'create_view' : 'full');
-  const batch = buildBatch(model, mode, {
-    runId: `run-${++runs}`,
-    trigger: 'test',
-  });
-  return runBatch(batch.sqls, batch.statementName);
+  const runId = `run-${++runs}`;
+  // As a refresh builds it: the run takes the model's lease, and a table swap is followed by the drop
+  // of the table it swapped out (SubmitBuild, CheckBuild).
+  await runBatch(acquireLeaseStatements(model.name, runId, 30), `zeo:${runId}:${name}:lease`);
+  const batch = buildBatch(model, mode, { runId, trigger: 'test' });
+  const built = await runBatch(batch.sqls, batch.statementName);
+  if (mode === 'full' && built.Status === 'FINISHED')
+    await runBatch([dropSwappedOutSql(model)], `zeo:${runId}:${name}:drop-old`);
+  return built;
 }
 
 describe('curated builds and SVV_TABLE_INFO', () => {
@@ -358,7 +363,8 @@ describe('Redshift behaviour of the session', () => {
         new ExecuteStatementCommand({ ...TARGET, Sql: 'select current_user', WaitTimeSeconds: 5 }),
       );
       const result = await fromEnv.send(new GetStatementResultCommand({ Id }));
-      expect(result.Records).toEqual([[{ stringValue: 'awsuser' }]]);
+      // The Data API user of the operator key (IAM user `local`), as Redshift names IAM users.
+      expect(result.Records).toEqual([[{ stringValue: 'IAM:local' }]]);
       fromEnv.destroy();
     } finally {
       restore();

@@ -5,8 +5,13 @@ import type { LocalOrchestrator } from '../../local/app.js';
 import { COMPATIBILITY_FUNCTIONS, type DialectContext, translate } from '../../local/redshift-dialect.js';
 import { loadProject } from '../../shared/project/load.js';
 import type { Manifest, ManifestModel } from '../../shared/project/manifest.js';
+import {
+  acquireLeaseStatements,
+  buildCommittedSql,
+  fenceBuildStatements,
+} from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
-import { type BuildMode, buildBatch } from '../../shared/sql/build.js';
+import { type BuildMode, buildBatch, dropSwappedOutSql } from '../../shared/sql/build.js';
 import {
   changeSource,
   checksum,
@@ -19,6 +24,7 @@ import {
 } from './support/local.js';
 import { type PgServer, startPostgres } from './support/postgres.js';
 import { REPO_ROOT, Recorder } from './support/results.js';
+import { isIsolationFailure, refuseRelationsOutsideSnapshot } from './support/snapshot-guard.js';
 
 /**
  * Readers never see a half-built table. On a real PostgreSQL server (PGlite has a single session, so
@@ -80,7 +86,8 @@ beforeAll(async () => {
     await client.query(source.join('\n'));
     for (const sql of COMPATIBILITY_FUNCTIONS) await client.query(sql);
     await client.query('CREATE ROLE reporting_reader');
-    for (const sql of bookkeepingSetupStatements()) await client.query(translate(sql, CONTEXT).sql);
+    // One transaction: later schema versions LOCK zeo.schema_version first, which needs a transaction.
+    await applyBatch(client, translated(bookkeepingSetupStatements()));
   } finally {
     await client.end();
   }
@@ -100,22 +107,48 @@ const expectedSql = (m: ManifestModel) =>
 const checksumSql = (m: ManifestModel) =>
   CHECK(`SELECT ${m.columns.map((c) => `"${c.name}"`).join(', ')} FROM ${relation(m)}`);
 
+/**
+ * The isolation Data API batches run at: Redshift takes one snapshot per transaction (developer guide
+ * "Serializable isolation"; SNAPSHOT is Serverless' default, SERIALIZABLE provisioned clusters'), and
+ * REPEATABLE READ is PostgreSQL's snapshot isolation, as in the local warehouse.
+ */
+const BATCH_ISOLATION = 'REPEATABLE READ';
+
 let runSeq = 0;
+/**
+ * A build batch of a fresh run that holds a lease row of its own, inserted by the batch itself: the
+ * batch's claim_lease finds it, but the lease serialises nothing here — the SQL alone is under test.
+ */
 function batchFor(m: ManifestModel, mode: BuildMode): string[] {
   runSeq++;
-  return buildBatch(m, mode, {
-    runId: `pg-${runSeq}`,
-    trigger: 'reliability',
-  }).sqls.map((sql) => translate(sql, CONTEXT).sql);
+  const runId = `pg-${runSeq}`;
+  return translated([
+    `INSERT INTO "zeo"."model_lease" ("model", "run_id", "acquired_at", "expires_at") VALUES ('${m.name}', '${runId}', GETDATE(), GETDATE() + INTERVAL '1 hour')`,
+    ...buildBatch(m, mode, { runId, trigger: 'reliability' }).sqls,
+  ]);
 }
 
+/** After a committed table swap: the drop of the table it swapped out, as CheckBuild runs it. */
+async function dropSwappedOut(client: pg.Client, m: ManifestModel, mode: BuildMode): Promise<void> {
+  if (mode === 'full') await client.query(translate(dropSwappedOutSql(m), CONTEXT).sql);
+}
+
+const translated = (sqls: readonly string[]) => sqls.map((sql) => translate(sql, CONTEXT).sql);
+const isSerializationFailure = isIsolationFailure;
+
 /** One Data API batch = one transaction; `failAt` makes that statement raise instead of running. */
-async function applyBatch(client: pg.Client, sqls: readonly string[], failAt?: number): Promise<void> {
-  await client.query('BEGIN');
+async function applyBatch(
+  client: pg.Client,
+  sqls: readonly string[],
+  failAt?: number,
+  level: string = BATCH_ISOLATION,
+): Promise<void> {
+  await client.query(`BEGIN ISOLATION LEVEL ${level}`);
   try {
     for (const [i, sql] of sqls.entries()) {
       if (i === failAt)
         await client.query(`SELECT CAST('injected failure at statement ${i + 1}' AS INTEGER)`);
+      if (i > 0) await refuseRelationsOutsideSnapshot(client, sql);
       await client.query(sql);
     }
     await client.query('COMMIT');
@@ -186,8 +219,11 @@ describe('Concurrent readers against a real PostgreSQL server', () => {
       return m;
     });
     // Initial build in dependency order, then the expected rows of every model from the source.
-    for (const m of models)
-      await applyBatch(writer, batchFor(m, m.materialized === 'materialized_view' ? 'create_view' : 'full'));
+    for (const m of models) {
+      const mode = m.materialized === 'materialized_view' ? 'create_view' : 'full';
+      await applyBatch(writer, batchFor(m, mode));
+      await dropSwappedOut(writer, m, mode);
+    }
     const expected = new Map<string, { n: number; sum: string }>();
     for (const m of models) {
       const built = (await writer.query<{ n: number; sum: string }>(checksumSql(m))).rows[0];
@@ -226,7 +262,7 @@ describe('Concurrent readers against a real PostgreSQL server', () => {
         await client.end();
       }
     };
-    const builds = { committed: 0, injected: 0, conflicts: 0, other: 0 };
+    const builds = { committed: 0, injected: 0, serialization: 0, conflicts: 0, other: 0 };
     const conflicts: string[] = [];
     const rebuilder = async (seed: number) => {
       const client = seed === 1 ? writer : await connect();
@@ -242,9 +278,14 @@ describe('Concurrent readers against a real PostgreSQL server', () => {
           try {
             await applyBatch(client, sqls, failAt);
             builds.committed++;
+            await dropSwappedOut(client, m, mode);
           } catch (error) {
             const message = (error as Error).message;
             if (failAt !== undefined && message.includes('injected failure')) builds.injected++;
+            // Both rebuilders on one model (the lease would have kept them apart), or a model and its
+            // upstream at once: stopped by the isolation, as Redshift stops them; the orchestrator
+            // resubmits such a build (functions/check-build).
+            else if (isSerializationFailure(error)) builds.serialization++;
             else {
               builds.conflicts++;
               if (conflicts.length < 10) conflicts.push(`${m.name} (${mode}): ${message}`);
@@ -272,7 +313,7 @@ describe('Concurrent readers against a real PostgreSQL server', () => {
       empty: tally.empty,
       missing: tally.missing,
       partial: tally.partial + tally.other,
-      rebuilds: builds.committed + builds.injected + builds.conflicts,
+      rebuilds: builds.committed + builds.injected + builds.serialization + builds.conflicts,
       failed_rebuilds: builds.injected,
       seconds: READ_SECONDS,
     });
@@ -280,6 +321,12 @@ describe('Concurrent readers against a real PostgreSQL server', () => {
       outcomes: {
         'rebuild committed; readers saw old or new complete rows': builds.committed,
         'rebuild failed at a random statement (injected); readers saw the old rows': builds.injected,
+        ...(builds.serialization > 0
+          ? {
+              'rebuild stopped by its isolation (1023, or 1018: an upstream swapped after its snapshot); rolled back, retryable':
+                builds.serialization,
+            }
+          : {}),
         ...(builds.conflicts > 0
           ? { 'rebuild failed on a concurrent build of the same model (rolled back)': builds.conflicts }
           : {}),
@@ -311,6 +358,7 @@ describe('Concurrent readers against a real PostgreSQL server', () => {
         const clients = await Promise.all([connect(), connect(), connect()]);
         const results = await Promise.allSettled(clients.map((c) => applyBatch(c, batchFor(m, mode))));
         await Promise.all(clients.map((c) => c.end()));
+        await dropSwappedOut(control, m, mode);
         const committed = results.filter((r) => r.status === 'fulfilled').length;
         const errors = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
         const label =
@@ -335,6 +383,267 @@ describe('Concurrent readers against a real PostgreSQL server', () => {
     expect(left).toEqual([]);
     expect(lost).toBe(0);
   });
+});
+
+// ---- The build lease fence at Redshift's isolation levels (real PostgreSQL) -----------------------------
+
+/**
+ * A Redshift transaction reads one snapshot, taken at its first SELECT, DML or CREATE TABLE — not at
+ * BEGIN, and not at a LOCK that comes later (developer guide "Serializable isolation", "LOCK": lock "at
+ * the beginning of the transaction, before performing any operations"). Databases are SERIALIZABLE on
+ * provisioned clusters and SNAPSHOT on Serverless (SQL reference "CREATE DATABASE", ISOLATION LEVEL);
+ * PostgreSQL's SERIALIZABLE and REPEATABLE READ stand in for them. Each case stops a build batch after
+ * its snapshot was taken (its table is built, its bookkeeping not yet written), lets another writer of
+ * the model's lease commit — RecordBuildFailure's fence, a run taking over an expired lease, a retried
+ * submission taking its own lease again — and then lets the batch finish.
+ */
+const ISOLATIONS = [
+  { level: 'REPEATABLE READ', redshift: 'SNAPSHOT isolation (Serverless default)' },
+  { level: 'SERIALIZABLE', redshift: 'SERIALIZABLE isolation (provisioned default)' },
+] as const;
+type Isolation = (typeof ISOLATIONS)[number]['level'];
+const FENCE_CASES = {
+  description:
+    "A build batch has taken its snapshot (table built, bookkeeping not written) when another writer of the model's lease commits: RecordBuildFailure's fence, a run taking over the expired lease, the run's own retried submission, the fence racing the build's commit, a second model's build. Defined outcome: the build commits exactly when its run still holds the lease, the run log agrees with the table, and a refused build fails as a serialization failure or 'superseded' (never a silent commit).",
+  bound: 'each interleaving once, at REPEATABLE READ and at SERIALIZABLE',
+};
+
+/** A build batch of run `runId` that has run up to its bookkeeping (the lease statements) in `level`. */
+async function buildUpToBookkeeping(
+  client: pg.Client,
+  m: ManifestModel,
+  runId: string,
+  level: Isolation,
+): Promise<{ finish(): Promise<unknown> }> {
+  const sqls = translated(buildBatch(m, 'full', { runId, trigger: 'reliability' }).sqls);
+  const at = sqls.findIndex((sql) => /_lease"/.test(sql));
+  expect(at, 'the batch has lease statements after building').toBeGreaterThan(3);
+  await client.query(`BEGIN ISOLATION LEVEL ${level}`);
+  // CREATE TABLE and INSERT … SELECT ran: the transaction's snapshot is taken.
+  for (const sql of sqls.slice(0, at)) await client.query(sql);
+  return {
+    async finish() {
+      try {
+        for (const sql of sqls.slice(at)) await client.query(sql);
+        await client.query('COMMIT');
+        return undefined;
+      } catch (error) {
+        await client.query('ROLLBACK');
+        return error;
+      }
+    },
+  };
+}
+
+async function committedBuilds(client: pg.Client, model: string, runId: string): Promise<number> {
+  const r = await client.query<{ committed: string }>(
+    translate(buildCommittedSql(model, runId), CONTEXT).sql,
+  );
+  return Number(r.rows[0]?.committed ?? 0);
+}
+
+async function leaseHolders(client: pg.Client, model: string): Promise<string[]> {
+  const r = await client.query<{ run_id: string }>(
+    `SELECT run_id FROM zeo.model_lease WHERE model = $1 ORDER BY run_id`,
+    [model],
+  );
+  return r.rows.map((row) => row.run_id);
+}
+
+describe("The build lease fence at Redshift's isolation levels (PostgreSQL)", () => {
+  const outcomes: Record<string, number> = {};
+  let control: pg.Client | undefined;
+  const note = (label: string) => {
+    outcomes[label] = (outcomes[label] ?? 0) + 1;
+  };
+  const model = (name: string) => {
+    const m = manifest.models.find((x) => x.name === name);
+    if (!m) throw new Error(name);
+    return m;
+  };
+  const sum = async (m: ManifestModel) =>
+    (await control?.query<{ n: number; sum: string }>(checksumSql(m)))?.rows[0];
+  const takeLease = async (client: pg.Client, m: string, runId: string) =>
+    applyBatch(client, translated(acquireLeaseStatements(m, runId, 30)));
+
+  beforeAll(async () => {
+    if (!server) return;
+    control = await connect();
+    // Each case starts from a built table (any earlier test may have left leases behind).
+    for (const name of ['dim_customers', 'dim_products']) {
+      await control.query('DELETE FROM zeo.model_lease WHERE model = $1', [name]);
+      await takeLease(control, name, `fence-setup-${name}`);
+      await applyBatch(
+        control,
+        translated(
+          buildBatch(model(name), 'full', { runId: `fence-setup-${name}`, trigger: 'reliability' }).sqls,
+        ),
+      );
+    }
+  });
+  afterAll(async () => {
+    if (!server) return;
+    for (const name of ['dim_customers', 'dim_products']) {
+      await control?.query(translate(dropSwappedOutSql(model(name)), CONTEXT).sql);
+      await control?.query('DELETE FROM zeo.model_lease WHERE model = $1', [name]);
+    }
+    recorder.faultBatch('Lease fence at snapshot and serializable isolation (PostgreSQL)', FENCE_CASES, {
+      outcomes,
+      dataLost: 0,
+      partialReads: 0,
+      unhandled: 0,
+    });
+    await control?.end();
+  });
+
+  for (const { level, redshift } of ISOLATIONS) {
+    const tag = level === 'SERIALIZABLE' ? 'ser' : 'rr';
+
+    it(`${redshift}: RecordBuildFailure fences the run after the batch's snapshot — the batch does not commit`, async () => {
+      if (!server || !control) return;
+      const m = model('dim_customers');
+      const runId = `fence-${tag}-1`;
+      const before = await sum(m);
+      await control.query('DELETE FROM zeo.model_lease WHERE model = $1', [m.name]);
+      await takeLease(control, m.name, runId);
+      const build = await connect();
+      try {
+        const batch = await buildUpToBookkeeping(build, m, runId, level);
+        // RecordBuildFailure, e.g. after the submit Lambda timed out with the batch still running.
+        await applyBatch(control, translated(fenceBuildStatements(m.name, runId)));
+        const error = await batch.finish();
+        expect(error, 'a fenced build must not commit').toBeDefined();
+        note(
+          `${level}: fenced after its snapshot: refused (${isSerializationFailure(error) ? 'serialization failure' : 'superseded'})`,
+        );
+        expect(await committedBuilds(control, m.name, runId)).toBe(0);
+        expect(await sum(m)).toEqual(before);
+        // Resubmitted (as a serialization failure is): the fence refuses it for good.
+        await expect(
+          applyBatch(build, translated(buildBatch(m, 'full', { runId, trigger: 'reliability' }).sqls)),
+        ).rejects.toThrow(/superseded/);
+        expect(await committedBuilds(control, m.name, runId)).toBe(0);
+      } finally {
+        await build.end();
+      }
+    });
+
+    it(`${redshift}: another run takes over the expired lease after the batch's snapshot — the batch does not commit`, async () => {
+      if (!server || !control) return;
+      const m = model('dim_customers');
+      const runId = `fence-${tag}-2`;
+      const successor = `fence-${tag}-2b`;
+      const before = await sum(m);
+      await control.query('DELETE FROM zeo.model_lease WHERE model = $1', [m.name]);
+      await takeLease(control, m.name, runId);
+      await control.query(
+        `UPDATE zeo.model_lease SET expires_at = expires_at - INTERVAL '1 day' WHERE run_id = $1`,
+        [runId],
+      );
+      const build = await connect();
+      try {
+        const batch = await buildUpToBookkeeping(build, m, runId, level);
+        await takeLease(control, m.name, successor);
+        expect(await leaseHolders(control, m.name)).toEqual([successor]);
+        const error = await batch.finish();
+        expect(error, 'a superseded build must not commit').toBeDefined();
+        note(
+          `${level}: lease taken over after its snapshot: refused (${isSerializationFailure(error) ? 'serialization failure' : 'superseded'})`,
+        );
+        expect(await committedBuilds(control, m.name, runId)).toBe(0);
+        expect(await sum(m)).toEqual(before);
+        expect(await leaseHolders(control, m.name)).toEqual([successor]);
+      } finally {
+        await build.end();
+        await control.query('DELETE FROM zeo.model_lease WHERE model = $1', [m.name]);
+      }
+    });
+
+    it(`${redshift}: the run's own retried submission takes its lease again while the batch runs — the batch commits`, async () => {
+      if (!server || !control) return;
+      const m = model('dim_customers');
+      const runId = `fence-${tag}-3`;
+      await control.query('DELETE FROM zeo.model_lease WHERE model = $1', [m.name]);
+      await takeLease(control, m.name, runId);
+      const build = await connect();
+      try {
+        const batch = await buildUpToBookkeeping(build, m, runId, level);
+        // SubmitBuild retried after its Lambda died having submitted: it asks for the lease again.
+        await takeLease(control, m.name, runId);
+        const error = await batch.finish();
+        expect(
+          error,
+          `the run still holds its lease: ${(error as Error | undefined)?.message}`,
+        ).toBeUndefined();
+        note(`${level}: own lease taken again by a retried submission: committed`);
+        expect(await committedBuilds(control, m.name, runId)).toBe(1);
+        expect(await leaseHolders(control, m.name)).toEqual([]);
+      } finally {
+        await build.end();
+      }
+    });
+
+    it(`${redshift}: RecordBuildFailure while the batch commits — the fence waits and finds the build committed`, async () => {
+      if (!server || !control) return;
+      const m = model('dim_customers');
+      const runId = `fence-${tag}-4`;
+      await control.query('DELETE FROM zeo.model_lease WHERE model = $1', [m.name]);
+      await takeLease(control, m.name, runId);
+      const build = await connect();
+      const fencer = await connect();
+      try {
+        const sqls = translated(buildBatch(m, 'full', { runId, trigger: 'reliability' }).sqls);
+        await build.query(`BEGIN ISOLATION LEVEL ${level}`);
+        for (const sql of sqls) await build.query(sql);
+        // Every statement ran, COMMIT not yet sent: the fence must wait for it, not slip in before.
+        const fence = applyBatch(fencer, translated(fenceBuildStatements(m.name, runId)));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await build.query('COMMIT');
+        await fence;
+        note(`${level}: fence racing the commit: waited, build committed, no fence left`);
+        expect(await committedBuilds(control, m.name, runId)).toBe(1);
+        expect(await leaseHolders(control, m.name)).toEqual([]);
+      } finally {
+        await build.end();
+        await fencer.end();
+      }
+    });
+
+    it(`${redshift}: overlapping builds of two models both end built (a serialization failure is resubmitted)`, async () => {
+      if (!server || !control) return;
+      const models = [model('dim_customers'), model('dim_products')];
+      const clients = await Promise.all(models.map(() => connect()));
+      try {
+        const runIds = models.map((m) => `fence-${tag}-5-${m.name}`);
+        for (const [i, m] of models.entries()) {
+          await control.query('DELETE FROM zeo.model_lease WHERE model = $1', [m.name]);
+          await takeLease(control, m.name, runIds[i] ?? '');
+        }
+        const batches = await Promise.all(
+          models.map((m, i) => buildUpToBookkeeping(clients[i] as pg.Client, m, runIds[i] ?? '', level)),
+        );
+        const errors = [];
+        for (const batch of batches) errors.push(await batch.finish());
+        for (const [i, error] of errors.entries()) {
+          if (error === undefined) continue;
+          // Only a serialization failure, which the orchestrator resubmits (bounded) instead of failing the model.
+          expect(isSerializationFailure(error), String((error as Error).message)).toBe(true);
+          const m = models[i] as ManifestModel;
+          await applyBatch(
+            clients[i] as pg.Client,
+            translated(buildBatch(m, 'full', { runId: runIds[i] ?? '', trigger: 'reliability' }).sqls),
+          );
+        }
+        note(
+          `${level}: two models at once: ${errors.filter((e) => e === undefined).length} committed first time, ${errors.filter((e) => e !== undefined).length} resubmitted after a serialization failure`,
+        );
+        for (const [i, m] of models.entries())
+          expect(await committedBuilds(control, m.name, runIds[i] ?? '')).toBe(1);
+      } finally {
+        await Promise.all(clients.map((c) => c.end()));
+      }
+    });
+  }
 });
 
 // ---- The embedded stack: concurrent refreshes through the state machines --------------------------------

@@ -272,6 +272,7 @@ const MODEL_FIELDS: [Path, FieldKind][] = [
   [['columns', 1, 'not_null'], 'bool'],
   [['columns', 1, 'description'], 'string'],
   [['lag_tolerance'], 'string'],
+  [['auto_refresh'], 'bool'],
 ];
 
 const fieldPathText = (path: Path) =>

@@ -101,21 +101,39 @@ const PLATFORM = new Set([
   'xray:PutTelemetryRecords',
 ]);
 
-/** What AWS authorizes besides the call itself (documented in docs/deploy.md and the AWS IAM pages). */
+/**
+ * What a function's own role must allow for `calls`: everything but the Data API, which the step calls
+ * as the warehouse role (shared/aws/clients.ts) — for that its role may only assume the warehouse role.
+ */
 function implied(calls: string[], manifest: Manifest): string[] {
-  const out = new Set(calls);
+  const out = new Set(calls.filter((c) => !c.startsWith('redshift-data:')));
+  if (calls.some((c) => c.startsWith('redshift-data:'))) out.add('sts:AssumeRole');
+  if (calls.includes('rds:CreateIntegration')) {
+    out.add('rds:AddTagsToResource'); // Tags on create
+    out.add('redshift:CreateInboundIntegration'); // the target side of a new integration
+    // A customer-managed integration key (AuroraUserGuide "Creating zero-ETL integrations").
+    if (manifest.project.landing.kmsKeyArn) {
+      out.add('kms:DescribeKey');
+      out.add('kms:CreateGrant');
+    }
+  }
+  // Publishing only happens when a topic is configured; without one, no permission is expected.
+  if (!manifest.project.notifications.snsTopicArn) out.delete('sns:Publish');
+  return [...out].sort();
+}
+
+/**
+ * What the warehouse role must allow: the Data API calls of every step, and the credentials the
+ * configured authentication needs (documented in docs/deploy.md and the AWS IAM pages).
+ */
+function warehouseImplied(calls: string[], manifest: Manifest): string[] {
+  const out = new Set(calls.filter((c) => c.startsWith('redshift-data:')));
   const w = manifest.project.warehouse;
-  if (calls.some((c) => c.startsWith('redshift-data:'))) {
+  if (out.size > 0) {
     if (w.secretArn) out.add('secretsmanager:GetSecretValue');
     else if (w.workgroupName) out.add('redshift-serverless:GetCredentials');
     else out.add(w.dbUser ? 'redshift:GetClusterCredentials' : 'redshift:GetClusterCredentialsWithIAM');
   }
-  if (calls.includes('rds:CreateIntegration')) {
-    out.add('rds:AddTagsToResource'); // Tags on create
-    out.add('redshift:CreateInboundIntegration'); // the target side of a new integration
-  }
-  // Publishing only happens when a topic is configured; without one, no permission is expected.
-  if (!manifest.project.notifications.snsTopicArn) out.delete('sns:Publish');
   return [...out].sort();
 }
 
@@ -194,6 +212,7 @@ const everyTemplate = () =>
   ] as const;
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:zeo-alerts';
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:zeo-redshift-AbCdEf';
+const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 /** The actions whose resource is the Serverless workgroup (the cluster for a provisioned warehouse). */
 const WORKGROUP_ACTIONS: readonly string[] = [
   'redshift-data:ExecuteStatement',
@@ -208,6 +227,7 @@ beforeAll(async () => {
     withFiles(sources, {
       'project.yml': (sources.projectYml ?? '')
         .replace('  database: dev', `  database: dev\n  secretArn: ${SECRET}`)
+        .replace(/^( {2}targetArn: .*)$/m, `$1\n  kmsKeyArn: ${KMS_KEY}`)
         .replace('refresh:', `notifications:\n  snsTopicArn: ${TOPIC}\n\nrefresh:`),
     }),
   );
@@ -565,5 +585,61 @@ describe('IAM in the packaged template', () => {
     }
     check('each function role holds exactly what its step calls', extra.length === 0);
     expect(extra).toEqual([]);
+  });
+
+  it("runs all warehouse work as one role: exactly the steps' Data API calls, assumable only by the function roles, nothing else", () => {
+    const problems: string[] = [];
+    for (const [label, t, m] of [
+      ['example', template, manifest],
+      ['variant', variant, variantManifest],
+      ['unscoped', unscoped, unscopedManifest],
+    ] as const) {
+      const role = t.WarehouseRole;
+      if (!role) {
+        problems.push(`${label}: no WarehouseRole`);
+        continue;
+      }
+      const granted = [...new Set(statementsOf(role).flatMap(actionsOf))].sort();
+      const needed = warehouseImplied([...methodLevel.values()].flat(), m);
+      if (JSON.stringify(granted) !== JSON.stringify(needed))
+        problems.push(
+          `${label}: WarehouseRole holds ${granted.join(', ')}; the steps need ${needed.join(', ')}`,
+        );
+      // Only the function roles of this service, stage and Region may assume it: they, and no other
+      // role of the stack, have the deployment's IAM path (see warehouseRole).
+      const path = '/zeo/shop-reporting/rel/us-east-1/';
+      const trust = JSON.stringify(role.Properties.AssumeRolePolicyDocument);
+      if (!trust.includes('"aws:PrincipalArn"') || !trust.includes(`:role${path}*"`))
+        problems.push(`${label}: the trust policy is not limited to this stage's function roles: ${trust}`);
+      for (const [id, r] of roles(t)) {
+        const isFunctionRole = id.endsWith('IamRoleLambdaExecution') && id !== 'IamRoleLambdaExecution';
+        if ((r.Properties.Path === path) !== isFunctionRole)
+          problems.push(`${label}: ${id} has path ${String(r.Properties.Path ?? '/')}`);
+      }
+      // Every step that calls the Data API may assume exactly this role.
+      for (const key of Object.keys(handlers())) {
+        const fnRole = roleOfFunction(t, key);
+        const assume = (fnRole ? statementsOf(fnRole) : []).filter((st) =>
+          actionsOf(st).includes('sts:AssumeRole'),
+        );
+        const callsDataApi = (methodLevel.get(key) ?? []).some((c) => c.startsWith('redshift-data:'));
+        const onWarehouse = assume.every(
+          (st) =>
+            JSON.stringify(st.Resource) === JSON.stringify([{ 'Fn::GetAtt': ['WarehouseRole', 'Arn'] }]),
+        );
+        if (callsDataApi !== assume.length > 0 || !onWarehouse)
+          problems.push(`${label} ${key}: sts:AssumeRole ${JSON.stringify(assume.map((st) => st.Resource))}`);
+      }
+      const fnEnv = t.CheckBuildLambdaFunction?.Properties.Environment as
+        | { Variables?: Record<string, unknown> }
+        | undefined;
+      if (
+        JSON.stringify(fnEnv?.Variables?.ZEO_WAREHOUSE_ROLE_ARN) !==
+        JSON.stringify({ 'Fn::GetAtt': ['WarehouseRole', 'Arn'] })
+      )
+        problems.push(`${label}: the functions are not told the warehouse role (ZEO_WAREHOUSE_ROLE_ARN)`);
+    }
+    check('one warehouse role with exactly the Data API calls', problems.length === 0);
+    expect(problems).toEqual([]);
   });
 });

@@ -3,7 +3,8 @@ import { compileProject } from '../../shared/project/compile.js';
 import type { ManifestModel } from '../../shared/project/manifest.js';
 import { acquireLeaseStatements, fenceBuildStatements } from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
-import { buildBatch } from '../../shared/sql/build.js';
+import { type BuildMode, buildBatch, dropSwappedOutSql } from '../../shared/sql/build.js';
+import type { RunContext } from '../../shared/sql/ddl.js';
 import { createShopWarehouse, landingSchema, type TestWarehouse } from '../helpers/pg-warehouse.js';
 import { shopSources } from '../helpers/project.js';
 
@@ -32,11 +33,18 @@ const checksum = async (relation: string) =>
     )
   )[0];
 
+/** The build batch of a run that holds the model's lease, as SubmitBuild submits it. */
+async function leasedBatch(m: ManifestModel, mode: BuildMode, run: RunContext): Promise<string[]> {
+  await wh.runBatch(acquireLeaseStatements(m.name, run.runId, 30));
+  return buildBatch(m, mode, run).sqls;
+}
+
+/** A model built as a refresh builds it: its batch, then (a table swap) the drop CheckBuild runs after it. */
 async function buildFull(name: string): Promise<void> {
   const m = model(name);
-  await wh.runBatch(
-    buildBatch(m, m.materialized === 'materialized_view' ? 'create_view' : 'full', nextRun()).sqls,
-  );
+  const mode = m.materialized === 'materialized_view' ? 'create_view' : 'full';
+  await wh.runBatch(await leasedBatch(m, mode, nextRun()));
+  if (mode === 'full') await wh.runBatch([dropSwappedOutSql(m)]);
 }
 
 beforeAll(async () => {
@@ -107,10 +115,20 @@ describe('Build batches on PostgreSQL', () => {
     expect(log[0]).toEqual({ status: 'success', rows_affected: 600 });
   });
 
-  it('rebuilds an existing table in place and leaves no working tables behind', async () => {
+  it('rebuilds an existing table in place; the swap keeps the old table, dropped once the swap committed', async () => {
+    const m = model('dim_customers');
     const before = await checksum('reporting.dim_customers');
-    await buildFull('dim_customers');
+    const sqls = await leasedBatch(m, 'full', nextRun());
+    // A reader blocked on the rename resumes on the old table once the swap commits; dropping that
+    // table inside the swap makes it fail ("could not open relation with OID", dbt-core #3112, facts §10).
+    const swap = sqls.findIndex((sql) => sql.endsWith('RENAME TO "dim_customers"'));
+    expect(swap).toBeGreaterThan(0);
+    expect(sqls.slice(swap).filter((sql) => /^DROP\b/i.test(sql))).toEqual([]);
+    await wh.runBatch(sqls);
     expect(await checksum('reporting.dim_customers')).toEqual(before);
+    expect(await checksum('reporting.dim_customers__zeo_old')).toEqual(before);
+    // CheckBuild's statement after the batch finished; the next build's batch would also drop it first.
+    await wh.runBatch([dropSwappedOutSql(m)]);
     const leftovers = await wh.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE '%__zeo_%'`);
     expect(leftovers).toEqual([]);
   });
@@ -149,7 +167,7 @@ describe('Build batches on PostgreSQL', () => {
       `SELECT count(*)::int AS n FROM ${LANDING}.payments WHERE updated_at > (SELECT max(updated_at) FROM reporting.stg_payments) - INTERVAL '1 hour'`,
     );
     const mergeRun = nextRun();
-    await wh.runBatch(buildBatch(model('stg_payments'), 'merge', mergeRun).sqls);
+    await wh.runBatch(await leasedBatch(model('stg_payments'), 'merge', mergeRun));
     const rows = await wh.query<{ payment_id: string; status: string }>(
       'SELECT payment_id, status FROM reporting.stg_payments WHERE payment_id IN (5, 9001) ORDER BY payment_id',
     );
@@ -198,13 +216,33 @@ describe('Build batches on PostgreSQL', () => {
   it('does not fence a build that already committed', async () => {
     const m = model('dim_customers');
     const done = nextRun();
-    await wh.runBatch(buildBatch(m, 'full', done).sqls);
+    await wh.runBatch(await leasedBatch(m, 'full', done));
     await wh.runBatch(fenceBuildStatements(m.name, done.runId));
     expect(await wh.query('SELECT model, run_id FROM zeo.model_lease')).toEqual([]);
   });
 
+  it('refuses a batch that only starts after its run was fenced and a successor built and let the lease go', async () => {
+    const m = model('dim_customers');
+    const zombie = nextRun();
+    await wh.runBatch(acquireLeaseStatements(m.name, zombie.runId, 30));
+    // Its SubmitBuild gave up after submitting (the batch sat in the warehouse's queue): recorded failed.
+    await wh.runBatch(fenceBuildStatements(m.name, zombie.runId));
+    const successor = nextRun();
+    await wh.runBatch(await leasedBatch(m, 'full', successor));
+    expect(await wh.query('SELECT model, run_id FROM zeo.model_lease')).toEqual([]);
+    const built = await checksum('reporting.dim_customers');
+    // The queued batch starts now: nobody holds the lease, and neither does its run.
+    await expect(wh.runBatch(buildBatch(m, 'full', zombie).sqls)).rejects.toThrow(/superseded/);
+    expect(await checksum('reporting.dim_customers')).toEqual(built);
+    expect(
+      await wh.query(
+        `SELECT status FROM zeo.run_log WHERE run_id = '${zombie.runId}' AND status = 'success'`,
+      ),
+    ).toEqual([]);
+  });
+
   it('refreshes a materialized view with the current landing data', async () => {
-    await wh.runBatch(buildBatch(model('mv_payment_methods'), 'refresh_view', nextRun()).sqls);
+    await wh.runBatch(await leasedBatch(model('mv_payment_methods'), 'refresh_view', nextRun()));
     const refunded = await wh.query<{ payments: number }>(
       `SELECT payments::int AS payments FROM reporting.mv_payment_methods WHERE status = 'refunded'`,
     );

@@ -21,9 +21,11 @@ afterEach(() => {
 });
 
 const RECOVERY = 'IntegrationRecoveryStateMachine';
+// A plain `failed` without an error code is of unknown class (recovery.onUnknownFailure decides, see
+// test/statemachines/unknown-failure.test.ts): the recoveries here fail with a recreate-class code.
 const failIntegration = (
   status: 'failed' | 'needs_attention' = 'failed',
-  errors: { ErrorCode: string }[] = [],
+  errors: { ErrorCode: string }[] = [{ ErrorCode: 'REDSHIFT-INTEGRATION-EVENT-0007' }],
 ) => {
   const integration = aws.integrations.get(CONFIGURED_INTEGRATION_ARN);
   if (!integration) throw new Error('no integration');
@@ -164,7 +166,7 @@ describe('State machine: integration-recovery', () => {
     });
 
     it('a configuration error that recreation cannot fix', async () => {
-      failIntegration('needs_attention');
+      failIntegration('needs_attention', []);
       const run = await runToEnd(
         localStepFunctions(),
         RECOVERY,

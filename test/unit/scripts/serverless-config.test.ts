@@ -18,9 +18,15 @@ interface Statement {
   Action: string[];
   Resource: unknown;
 }
-type FunctionStatements = (ctx: {
-  resolveConfigurationProperty: (path: string[]) => Promise<unknown>;
-}) => Promise<Record<string, Statement[]>>;
+type Context = { resolveConfigurationProperty: (path: string[]) => Promise<unknown> };
+type FunctionStatements = (ctx: Context) => Promise<Record<string, Statement[]>>;
+type WarehouseRole = (
+  ctx: Context,
+) => Promise<{ Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] } }>;
+interface Config {
+  functionStatements: FunctionStatements;
+  warehouseRole: WarehouseRole;
+}
 
 const scratch = mkdtempSync(join(tmpdir(), 'zeo-sls-config-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -32,7 +38,7 @@ afterEach(() => {
 });
 
 /** A fresh copy of the script (its warn-once flag included), reading the project's manifest. */
-function configFor(projectYml: string): { functionStatements: FunctionStatements } {
+function configFor(projectYml: string): Config {
   const path = join(scratch, `manifest-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(
     path,
@@ -40,10 +46,20 @@ function configFor(projectYml: string): { functionStatements: FunctionStatements
   );
   process.env.ZEO_MANIFEST_PATH = path;
   delete require.cache[CONFIG];
-  return require(CONFIG) as { functionStatements: FunctionStatements };
+  return require(CONFIG) as Config;
 }
 
-const resolveConfigurationProperty = async () => true;
+/** The Data API statements: all on the one warehouse role (the functions may only assume it). */
+async function warehouseStatements(config: Config): Promise<Record<string, Statement[]>> {
+  const role = await config.warehouseRole({ resolveConfigurationProperty });
+  return { WarehouseRole: role.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement) };
+}
+
+/** What osls resolves: the stage and Region (names are built from them), `true` for anything else. */
+const resolveConfigurationProperty = async (path: string[]) =>
+  (({ 'provider.stage': 'test', 'provider.region': 'us-east-1' }) as Record<string, unknown>)[
+    path.join('.')
+  ] ?? true;
 const PROJECT = shopSources().projectYml ?? '';
 const ID = '7c9e6f4a-2b1d-4e3f-8a5c-6d7e8f9a0b1c';
 const workgroup = (scope: string) => ({
@@ -67,22 +83,30 @@ describe('scripts/serverless-config.cjs: the Serverless workgroup', () => {
   it('scopes the Data API and GetCredentials to workgroup/<workgroupId>, silently', async () => {
     expect(PROJECT).toContain(`workgroupId: ${ID}`);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const statements = await configFor(PROJECT).functionStatements({ resolveConfigurationProperty });
+    const config = configFor(PROJECT);
+    const statements = await warehouseStatements(config);
     const resources = workgroupResources(statements);
     expect(resources.length).toBeGreaterThan(0);
     for (const r of resources) expect(r).toEqual([workgroup(ID)]);
     expect(
-      statements.planRefresh?.find((s) => s.Action.includes('redshift-serverless:GetCredentials'))?.Resource,
+      statements.WarehouseRole?.find((s) => s.Action.includes('redshift-serverless:GetCredentials'))
+        ?.Resource,
     ).toEqual([workgroup(ID)]);
+    // A step's own role holds no Data API action: it assumes the warehouse role.
+    const own = await config.functionStatements({ resolveConfigurationProperty });
+    expect(workgroupResources(own)).toEqual([]);
+    expect(own.planRefresh?.find((s) => s.Action.includes('sts:AssumeRole'))?.Resource).toEqual([
+      { 'Fn::GetAtt': ['WarehouseRole', 'Arn'] },
+    ]);
     expect(stderr).not.toHaveBeenCalled();
   });
 
   it('falls back to workgroup/* of the account without it, and warns once on stderr', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const config = configFor(PROJECT.replace(/^ {2}workgroupId:.*\n/m, ''));
-    // serverless.yml resolves the statements once per function: still one warning.
-    await config.functionStatements({ resolveConfigurationProperty });
-    const statements = await config.functionStatements({ resolveConfigurationProperty });
+    // Resolved more than once (resources, and again by a plugin): still one warning.
+    await warehouseStatements(config);
+    const statements = await warehouseStatements(config);
     for (const r of workgroupResources(statements)) expect(r).toEqual([workgroup('*')]);
     expect(stderr).toHaveBeenCalledTimes(1);
     const line = String(stderr.mock.calls[0]?.[0]);
@@ -97,8 +121,8 @@ describe('scripts/serverless-config.cjs: the Serverless workgroup', () => {
       'workgroupName: analytics',
       'clusterIdentifier: shop-cluster',
     );
-    const statements = await configFor(cluster).functionStatements({ resolveConfigurationProperty });
-    const run = statements.planRefresh?.find((s) => s.Action.includes('redshift-data:ExecuteStatement'));
+    const statements = await warehouseStatements(configFor(cluster));
+    const run = statements.WarehouseRole?.find((s) => s.Action.includes('redshift-data:ExecuteStatement'));
     expect(run?.Resource).toEqual([
       {
         'Fn::Sub': `arn:\${AWS::Partition}:redshift:\${AWS::Region}:\${AWS::AccountId}:cluster:shop-cluster`,

@@ -4,7 +4,7 @@ import { StatementTooLargeError } from '../../../../shared/errors.js';
 import { compileProject } from '../../../../shared/project/compile.js';
 import type { ManifestModel } from '../../../../shared/project/manifest.js';
 import { bookkeepingSetupStatements } from '../../../../shared/sql/bookkeeping.js';
-import { buildBatch, chooseBuildMode } from '../../../../shared/sql/build.js';
+import { buildBatch, chooseBuildMode, dropSwappedOutSql } from '../../../../shared/sql/build.js';
 import { shopSources } from '../../../helpers/project.js';
 
 const RUN = { runId: 'run-0001', trigger: 'schedule' };
@@ -58,12 +58,51 @@ describe('SQL generation: rules', () => {
     for (const m of manifest.models) {
       for (const mode of ['full', 'merge', 'create_view', 'refresh_view'] as const) {
         if (mode === 'merge' && m.materialized !== 'incremental') continue;
+        // A view's DDL exists for views only (a table's AUTO or INTERLEAVED sort key has none).
+        if (mode.endsWith('_view') && m.materialized !== 'materialized_view') continue;
         for (const sql of buildBatch(m, mode, RUN).sqls) {
           expect(sql).not.toMatch(
             /\bTRUNCATE\b|\bAPPEND\s+FROM\b|\bCREATE\s+DATABASE\b|\bCOMMIT\b|\bBEGIN\b/i,
           );
         }
       }
+    }
+  });
+
+  it('takes a LOCK only as its first statement: the snapshot is taken at the first read (dev guide "LOCK", "Serializable isolation")', () => {
+    for (const m of manifest.models) {
+      const modes =
+        m.materialized === 'materialized_view'
+          ? (['create_view', 'refresh_view'] as const)
+          : m.materialized === 'incremental'
+            ? (['full', 'merge'] as const)
+            : (['full'] as const);
+      for (const mode of modes) {
+        const sqls = buildBatch(m, mode, RUN).sqls;
+        const late = sqls.filter((sql, i) => i > 0 && /^\s*LOCK\b/i.test(sql));
+        expect(late, `${m.name} ${mode}`).toEqual([]);
+      }
+    }
+  });
+
+  it('claims the lease with a write in the same transaction as the success records', () => {
+    const sqls = buildBatch(model('fct_orders'), 'full', RUN).sqls;
+    const claim = sqls.findIndex((sql) => sql.startsWith('CALL "zeo"."claim_lease"'));
+    const recorded = sqls.findIndex((sql) => sql.startsWith('INSERT INTO "zeo"."run_log"'));
+    expect(claim).toBeGreaterThan(0);
+    expect(claim).toBeLessThan(recorded);
+  });
+
+  it('a table swap drops nothing after its rename: the old table goes once the swap committed (dbt-core #3112, facts §10)', () => {
+    for (const m of manifest.models.filter((x) => x.materialized !== 'materialized_view')) {
+      const sqls = buildBatch(m, 'full', RUN).sqls;
+      const swap = sqls.findIndex((sql) => sql.endsWith(`RENAME TO "${m.name}"`));
+      expect(swap, m.name).toBeGreaterThan(0);
+      expect(
+        sqls.slice(swap).filter((sql) => /^DROP\b/i.test(sql)),
+        m.name,
+      ).toEqual([]);
+      expect(dropSwappedOutSql(m)).toBe(`DROP TABLE IF EXISTS "${m.schema}"."${m.name}__zeo_old"`);
     }
   });
 
