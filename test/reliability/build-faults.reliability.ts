@@ -384,6 +384,15 @@ const CRASHES: CrashCase[] = [
     retryAfterMs: 2000,
     holdBuild: true,
   },
+  {
+    // A Lambda timeout reaches Step Functions as Sandbox.Timedout; the Data API tasks retry it (#19).
+    name: 'submit times out while its build still runs (Sandbox.Timedout), retried by the ASL',
+    fn: 'submitBuild',
+    error: 'Sandbox.Timedout',
+    when: 'after',
+    retryAfterMs: 0,
+    holdBuild: true,
+  },
 ];
 
 /**
@@ -393,16 +402,16 @@ const CRASHES: CrashCase[] = [
  */
 const UNRETRIED_CRASHES: CrashCase[] = [
   {
-    name: 'submit times out after submitting (Sandbox.Timedout, not retried)',
+    name: 'submit exits after submitting (Runtime.ExitError, not retried)',
     fn: 'submitBuild',
-    error: 'Sandbox.Timedout',
+    error: 'Runtime.ExitError',
     when: 'after',
     retryAfterMs: 0,
   },
   {
-    name: 'submit times out while its build still runs (Sandbox.Timedout, not retried)',
+    name: 'submit exits while its build still runs (Runtime.ExitError, not retried)',
     fn: 'submitBuild',
-    error: 'Sandbox.Timedout',
+    error: 'Runtime.ExitError',
     when: 'after',
     retryAfterMs: 0,
     holdBuild: true,
