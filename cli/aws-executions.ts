@@ -24,19 +24,25 @@ export function deploymentOf(manifest: Pick<Manifest, 'project'>, stage: string)
 /** The stack a deployment is (`<service>-<stage>`), as the CloudFormation console lists it. */
 export const stackName = (deployment: Deployment): string => `${deployment.service}-${deployment.stage}`;
 
+/** Every state machine of the account and Region, page by page (ListStateMachines). */
+export async function* listStateMachines(
+  sfn: Pick<SFNClient, 'send'>,
+): AsyncGenerator<{ name: string; arn: string }> {
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListStateMachinesCommand({ ...(nextToken ? { nextToken } : {}) }));
+    for (const m of page.stateMachines ?? []) yield { name: m.name ?? '', arn: m.stateMachineArn ?? '' };
+    nextToken = page.nextToken;
+  } while (nextToken);
+}
+
 export async function findStateMachineArn(
   sfn: Pick<SFNClient, 'send'>,
   deployment: Deployment,
   machine: string,
 ): Promise<string> {
   const name = stateMachineName(deployment, machine);
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new ListStateMachinesCommand({ ...(nextToken ? { nextToken } : {}) }));
-    const found = page.stateMachines?.find((m) => m.name === name);
-    if (found?.stateMachineArn) return found.stateMachineArn;
-    nextToken = page.nextToken;
-  } while (nextToken);
+  for await (const m of listStateMachines(sfn)) if (m.name === name && m.arn) return m.arn;
   throw new Error(
     `state machine ${name} not found in this account and region (is stack ${stackName(deployment)} deployed here?)`,
   );

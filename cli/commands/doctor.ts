@@ -1,11 +1,11 @@
-import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import type { DoctorCheck } from '../../shared/doctor/checks.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { indexManifest } from '../../shared/graph/plan.js';
 import { stateMachineName } from '../../shared/project/deployment.js';
 import { loadProject } from '../../shared/project/load.js';
-import { deploymentOf } from '../aws-executions.js';
+import { deploymentOf, listStateMachines } from '../aws-executions.js';
 import { runningStackFor } from '../local-options.js';
 import { printJson, style } from '../output.js';
 import { useWarehouseRole, WAREHOUSE_ROLE_FLAG, WAREHOUSE_ROLE_HELP } from '../warehouse-role.js';
@@ -41,12 +41,7 @@ async function stageDoctor(projectDir: string, stage: string, role: string | und
       expected: MACHINES.map((m) => stateMachineName(deployment, m)),
       list: async () => {
         const names: string[] = [];
-        let nextToken: string | undefined;
-        do {
-          const page = await sfn.send(new ListStateMachinesCommand(nextToken ? { nextToken } : {}));
-          names.push(...(page.stateMachines ?? []).map((m) => m.name ?? ''));
-          nextToken = page.nextToken;
-        } while (nextToken);
+        for await (const m of listStateMachines(sfn)) names.push(m.name);
         return names;
       },
     },

@@ -32,13 +32,7 @@ import {
   type StatementTarget,
   waitForTerminal,
 } from './statements.js';
-import {
-  checkRequest,
-  checkStatementSizes,
-  checkWaitTime,
-  statementTarget,
-  type TargetRules,
-} from './validation.js';
+import { checkRequest, checkStatementSizes, statementTarget, type TargetRules } from './validation.js';
 
 /**
  * The Redshift Data API on 127.0.0.1 (JSON 1.1 protocol: `POST /`, `X-Amz-Target:
@@ -452,7 +446,6 @@ export class LocalDataApi {
     request: { Id: string; WaitTimeSeconds?: number | undefined },
     principal: Principal,
   ): Promise<unknown> {
-    checkWaitTime(request.WaitTimeSeconds);
     const found = this.#lookup(request.Id, principal, 'DescribeStatement');
     if (request.WaitTimeSeconds) await waitForTerminal(found.record, request.WaitTimeSeconds);
     return describe(found.record, found.sub);
@@ -466,7 +459,6 @@ export class LocalDataApi {
     },
     principal: Principal,
   ) {
-    checkWaitTime(request.WaitTimeSeconds);
     const { record, sub } = this.#lookup(request.Id, principal, 'GetStatementResult');
     if (record.isBatch && sub === undefined) {
       throw new DataApiError(

@@ -23,8 +23,6 @@ export function checkRequest(operation: string, body: unknown): void {
   if (violations.length > 0) throw new DataApiError('ValidationException', validationMessage(violations));
 }
 
-export const MAX_WAIT_SECONDS = 30;
-
 export interface TargetRules {
   /** Workgroup names accepted; empty = any. */
   workgroupNames: readonly string[];
@@ -82,19 +80,6 @@ export function statementTarget(
     ...(request.SecretArn === undefined ? {} : { secretArn: request.SecretArn }),
     ...(request.DbUser === undefined ? {} : { dbUser: request.DbUser }),
   };
-}
-
-/**
- * Superseded by `checkRequest` (WaitTimeSeconds 1–30 is in request-constraints.json, which runs first);
- * kept only while server.ts still calls it.
- */
-export function checkWaitTime(seconds: number | undefined): void {
-  if (seconds !== undefined && (seconds < 0 || seconds > MAX_WAIT_SECONDS)) {
-    throw new DataApiError(
-      'ValidationException',
-      `WaitTimeSeconds must be between 0 and ${MAX_WAIT_SECONDS}.`,
-    );
-  }
 }
 
 /** Every statement non-empty and within the per-statement size limit (100 KB on Redshift). */
