@@ -40,7 +40,6 @@ export interface ScenarioSummary {
 
 const MACHINE_LABEL: Record<string, string> = {
   CuratedRefreshStateMachine: 'curated-refresh',
-  CuratedBuildStateMachine: 'curated-build',
   ResyncRecoveryStateMachine: 'resync-recovery',
   IntegrationRecoveryStateMachine: 'integration-recovery',
   ReconcileStateMachine: 'reconcile',
@@ -75,7 +74,6 @@ export async function runScenario(reporter: ScenarioReporter): Promise<ScenarioS
     startAt: SCENARIO_START,
     ...(reporter.onEvent ? { onEvent: reporter.onEvent } : {}),
     onExecution: (record) => {
-      if (record.machine === 'CuratedBuildStateMachine') return;
       reporter.info(`▶ ${MACHINE_LABEL[record.machine] ?? record.machine} ${record.name}`);
       void record.done.then((r) =>
         reporter.info(

@@ -173,7 +173,6 @@ module.exports.timeouts = () =>
 /** serverless.yml state machine key → its ASL file in statemachines/. */
 const MACHINE_FILES = {
   curatedRefresh: 'curated-refresh.asl.json',
-  curatedBuild: 'curated-build.asl.json',
   resyncRecovery: 'resync-recovery.asl.json',
   integrationRecovery: 'integration-recovery.asl.json',
   reconcile: 'reconcile.asl.json',
@@ -237,30 +236,13 @@ const STEP_CALLS = {
     'redshift-data:DescribeStatement',
     'redshift-data:GetStatementResult',
   ],
-  prepareLevel: [
-    'redshift-data:ExecuteStatement',
-    'redshift-data:BatchExecuteStatement',
-    'redshift-data:DescribeStatement',
-    'redshift-data:GetStatementResult',
-  ],
-  submitBuild: [
-    'redshift-data:ExecuteStatement',
-    'redshift-data:BatchExecuteStatement',
-    'redshift-data:DescribeStatement',
-    'redshift-data:GetStatementResult',
-  ],
-  checkBuild: [
+  dispatchBuilds: [
     'redshift-data:ExecuteStatement',
     'redshift-data:BatchExecuteStatement',
     'redshift-data:DescribeStatement',
     'redshift-data:GetStatementResult',
     'redshift-data:CancelStatement',
-  ],
-  recordBuildFailure: [
-    'redshift-data:ExecuteStatement',
-    'redshift-data:BatchExecuteStatement',
-    'redshift-data:DescribeStatement',
-    'redshift-data:GetStatementResult',
+    'redshift-data:ListStatements',
   ],
   summarizeRefresh: [
     'redshift-data:ExecuteStatement',
@@ -311,12 +293,9 @@ const STEP_CALLS = {
 const WAITED_STATEMENTS = {
   // bookkeeping version check and migrations, table states, model states, the plan's records
   planRefresh: 10,
-  prepareLevel: 6,
-  // lease, lease status, then release + drop of the swapped-out table (or the outcome)
-  submitBuild: 5,
-  checkBuild: 5,
-  // fence, committed?, drop / refreshed / failed record
-  recordBuildFailure: 5,
+  // leases, lease status, targets, outcomes (2), and for each of at most MAX_FAILURES_PER_TICK (4)
+  // failures: fence, committed?, drop / refreshed / failed record
+  dispatchBuilds: 18,
   summarizeRefresh: 3,
   checkTableStates: 2,
   requestTableRefresh: 2,
@@ -341,6 +320,11 @@ const DATA_API_OWNED = [
   'redshift-data:GetStatementResult',
   'redshift-data:CancelStatement',
 ];
+/**
+ * ListStatements takes no resource and no statement-owner condition; with RoleLevel it lists only the
+ * statements of the calling role (API reference, ListStatements RoleLevel).
+ */
+const DATA_API_LIST = ['redshift-data:ListStatements'];
 
 /**
  * The workgroup the Data API runs statements in and gets credentials for. Its ARN holds the
@@ -394,6 +378,7 @@ function statementsFor(key, calls, project) {
   const known = new Set([
     ...DATA_API_RUN,
     ...DATA_API_OWNED,
+    ...DATA_API_LIST,
     'events:PutEvents',
     'sns:Publish',
     'rds:DescribeIntegrations',
@@ -408,7 +393,7 @@ function statementsFor(key, calls, project) {
   const statements = [];
   // The Data API is called as the warehouse role (one statement owner, one database user: see
   // warehouseRole below); the step's own role may only assume it.
-  if (pick([...DATA_API_RUN, ...DATA_API_OWNED]).length > 0) {
+  if (pick([...DATA_API_RUN, ...DATA_API_OWNED, ...DATA_API_LIST]).length > 0) {
     statements.push({
       Effect: 'Allow',
       Action: ['sts:AssumeRole'],
@@ -525,6 +510,8 @@ function warehouseStatements(project) {
       },
     });
   }
+  const list = pick(DATA_API_LIST);
+  if (list.length > 0) statements.push({ Effect: 'Allow', Action: list, Resource: '*' });
   if (run.length + owned.length > 0) statements.push(warehouseCredentialsStatement(w));
   return statements;
 }
@@ -674,7 +661,11 @@ module.exports.stateMachineRoles = async ({ resolveConfigurationProperty }) => {
         const id = fn['Fn::GetAtt'][0];
         if (!functions.includes(id)) functions.push(id);
       } else if (child) {
-        const id = state.Parameters?.StateMachineArn?.Ref;
+        // A continuation starts the machine itself (StateMachineArn.$: $$.StateMachine.Id).
+        const id =
+          state.Parameters?.['StateMachineArn.$'] === '$$.StateMachine.Id'
+            ? machine.id
+            : state.Parameters?.StateMachineArn?.Ref;
         if (!id || !nameOf[id]) fail(`a startExecution task must name a machine of this service by Ref`);
         if (!started.includes(id)) started.push(id);
         if (child[1]?.startsWith('.sync') && !synced.includes(id)) synced.push(id);
@@ -697,7 +688,14 @@ module.exports.stateMachineRoles = async ({ resolveConfigurationProperty }) => {
       statements.push({
         Effect: 'Allow',
         Action: ['states:StartExecution'],
-        Resource: started.map((id) => ({ Ref: id })),
+        // The machine's own ARN is built from its name: a Ref to itself would be a circular dependency.
+        Resource: started.map((id) =>
+          id === machine.id
+            ? sub(
+                `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${nameOf[id]}`,
+              )
+            : { Ref: id },
+        ),
       });
     }
     if (synced.length > 0) {

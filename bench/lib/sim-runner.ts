@@ -41,7 +41,7 @@ export function onVirtualTime(sfn: LocalStepFunctions, vt: VirtualTime): void {
     overrides.waitTimeOverrides = {};
     for (const [name, state] of allStates(definition)) {
       const handler = overrides.taskResourceLocalHandlers[name];
-      if (!handler || !childMachineOf(state)) continue;
+      if (!handler || !childMachineOf(state, record.machine)) continue;
       overrides.taskResourceLocalHandlers[name] = async (input) => {
         await vt.sleep(LATENCY_MS.childStart);
         const result = await handler(input);

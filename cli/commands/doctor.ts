@@ -11,7 +11,7 @@ import { printJson, style } from '../output.js';
 import { useWarehouseRole, WAREHOUSE_ROLE_FLAG, WAREHOUSE_ROLE_HELP } from '../warehouse-role.js';
 
 /** The deployed state machines' names on a stage (serverless.yml `name:`). */
-const MACHINES = ['curated-refresh', 'curated-build', 'resync-recovery', 'integration-recovery', 'reconcile'];
+const MACHINES = ['curated-refresh', 'resync-recovery', 'integration-recovery', 'reconcile'];
 
 function print(checks: readonly DoctorCheck[]): void {
   for (const c of checks) {

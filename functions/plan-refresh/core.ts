@@ -4,12 +4,22 @@ import { topologicalLevels } from '../../shared/graph/dag.js';
 import { type IndexedManifest, selectForRequest } from '../../shared/graph/plan.js';
 import { GroupName } from '../../shared/project/schema.js';
 import { decideChanges } from '../../shared/refresh/change-detection.js';
+import {
+  type DispatchState,
+  encodeBitset,
+  encodeDurations,
+  manifestFingerprint,
+  positionsOf,
+  RefreshContext,
+} from '../../shared/refresh/dispatch-state.js';
 import { deferredModels } from '../../shared/refresh/gating.js';
 import { parseTableStates, tableStatesSql } from '../../shared/refresh/landing-state.js';
 import { builtStatesSql, insertRunPlanSql, parseBuiltStates } from '../../shared/refresh/plan-records.js';
-import { MAX_POLLS } from '../../shared/refresh/polling.js';
 import { insertOutcomesSql, type RecordedOutcome } from '../../shared/refresh/run-log.js';
 import { IsoTimestamp, RunId, Trigger } from '../../shared/runtime/inputs.js';
+
+export { RefreshContext };
+
 import { parseInput } from '../../shared/runtime/parse-input.js';
 import { ensureBookkeeping } from '../../shared/warehouse/bookkeeping.js';
 import { runInBatches, type WarehousePort } from '../../shared/warehouse/warehouse.js';
@@ -29,52 +39,6 @@ export const PlanRefreshEvent = z.strictObject({
   startTime: z.string().min(1),
 });
 
-/** AWS fails an execution whose history reaches 25,000 events; a chunk plans for 80 % of that. */
-export const HISTORY_LIMIT = 25_000;
-const HISTORY_BUDGET = HISTORY_LIMIT * 0.8;
-/** One poll round of curated-build: WaitForBuild (2) + CheckBuild, a Lambda Task (5) + BuildFinished (2). */
-export const HISTORY_EVENTS_PER_POLL = 9;
-/**
- * A model's events besides its polls: its Map iteration (2), SubmitBuild (5, and 3 per retry, at most
- * 14 retries), then Built (2) or the failure path (caught 1 + RecordBuildFailure 5 + ModelFailed 2).
- */
-export const HISTORY_EVENTS_PER_MODEL = 2 + 5 + 14 * 3 + 8;
-/** The chunk execution's own: started and succeeded, its Map state (4), ChunkBuilt (2), slack. */
-const HISTORY_EVENTS_PER_CHUNK = 10;
-
-/**
- * Models a curated-build child execution builds at most. Sized by history, not by count: every
- * model may be polled up to MAX_POLLS times (a 24-hour statement), and all of it lands in the
- * chunk's history, so a chunk of long builds stays inside the limit too.
- */
-export const CHUNK_SIZE = Math.floor(
-  (HISTORY_BUDGET - HISTORY_EVENTS_PER_CHUNK) /
-    (MAX_POLLS * HISTORY_EVENTS_PER_POLL + HISTORY_EVENTS_PER_MODEL),
-);
-
-/** What every later step of a refresh needs to know about it; carried in the state as `refresh`. */
-export const RefreshContext = z.strictObject({
-  runId: RunId,
-  trigger: Trigger,
-  startedAt: IsoTimestamp,
-  fullRefresh: z.boolean(),
-  select: z.string().max(4000).optional(),
-  group: GroupName.optional(),
-  maxConcurrency: z.number().int().min(1).max(40),
-});
-export type RefreshContext = z.infer<typeof RefreshContext>;
-
-export interface PlannedRefresh {
-  refresh: RefreshContext;
-  /** Level indexes to iterate (the levels themselves are recomputed from the manifest, keeping payloads small). */
-  levels: number[];
-  selectedCount: number;
-  deferredCount: number;
-  buildCount: number;
-  unchangedCount: number;
-  withinToleranceCount: number;
-}
-
 export interface PlanDeps {
   index: IndexedManifest;
   warehouse: WarehousePort;
@@ -85,16 +49,15 @@ function requestOf(ctx: Pick<RefreshContext, 'select' | 'group'>) {
   return { ...(ctx.select ? { select: ctx.select } : {}), ...(ctx.group ? { group: ctx.group } : {}) };
 }
 
-/** The deterministic part of planning, shared by plan-refresh and prepare-level. */
-export function selectedLevels(index: IndexedManifest, ctx: Pick<RefreshContext, 'select' | 'group'>) {
-  const selected = selectForRequest(index, requestOf(ctx));
-  return { selected, levels: topologicalLevels(index.dag, selected) };
+/** The models a refresh selects (shared by plan-refresh and summarize-refresh). */
+export function selectedModels(index: IndexedManifest, ctx: Pick<RefreshContext, 'select' | 'group'>) {
+  return selectForRequest(index, requestOf(ctx));
 }
 
 export async function planRefresh(
   event: z.infer<typeof PlanRefreshEvent>,
   deps: PlanDeps,
-): Promise<PlannedRefresh> {
+): Promise<DispatchState> {
   const input = parseInput(CuratedRefreshInput, event.input ?? {});
   const runId = RunId.safeParse(event.executionName.slice(0, 80));
   if (!runId.success)
@@ -110,9 +73,9 @@ export async function planRefresh(
     ...(input.group ? { group: input.group } : {}),
     maxConcurrency: deps.index.manifest.project.refresh.maxConcurrency,
   };
-  let plan: ReturnType<typeof selectedLevels>;
+  let selected: Set<string>;
   try {
-    plan = selectedLevels(deps.index, ctx);
+    selected = selectedModels(deps.index, ctx);
   } catch (error) {
     if (error instanceof SelectorError) {
       throw new InvalidInputError([
@@ -130,7 +93,7 @@ export async function planRefresh(
       statementName: `zeo:${ctx.runId}:table-states`,
     }),
   );
-  const deferred = deferredModels(index, plan.selected, states);
+  const deferred = deferredModels(index, selected, states);
   const deferredNames = new Set(deferred.map((d) => d.model));
   // The decision for the whole DAG comes from two reads: the table states above and the model states here.
   const built = parseBuiltStates(
@@ -140,34 +103,54 @@ export async function planRefresh(
     ...decideChanges({
       index,
       runId: ctx.runId,
-      models: plan.levels.flat().filter((m) => !deferredNames.has(m)),
+      models: topologicalLevels(index.dag, selected)
+        .flat()
+        .filter((m) => !deferredNames.has(m)),
       states,
       built,
       fullRefresh: ctx.fullRefresh,
       now: deps.now(),
     }).values(),
   ];
-  const skipped: RecordedOutcome[] = decisions.flatMap((d) =>
+  const notBuilt: RecordedOutcome[] = decisions.flatMap((d) =>
     d.action === 'build' ? [] : [{ model: d.model, status: d.action, reason: d.reason }],
   );
+  // Descendants of deferred models are deferred too (deferredModels), so everything here can build.
+  const toBuild = new Set(decisions.flatMap((d) => (d.action === 'build' ? [d.model] : [])));
   await runInBatches(
     warehouse,
     [
-      ...insertOutcomesSql(ctx.runId, ctx.trigger, [...deferred, ...skipped]),
+      ...insertOutcomesSql(ctx.runId, ctx.trigger, [...deferred, ...notBuilt]),
       ...insertRunPlanSql(ctx.runId, decisions),
     ],
     `zeo:${ctx.runId}:plan`,
   );
   const count = (action: string) => decisions.filter((d) => d.action === action).length;
-  // Levels where nothing is to be built are not visited at all (no step, no warehouse read).
-  const toBuild = new Set(decisions.flatMap((d) => (d.action === 'build' ? [d.model] : [])));
+  const positions = positionsOf(index);
+  const pending = [...toBuild].map((m) => positions.get(m) ?? -1).filter((p) => p >= 0);
+  const expected = new Map<number, number>();
+  for (const p of pending) {
+    const seconds = built.get(index.manifest.models[p]?.name ?? '')?.lastDurationSeconds;
+    if (seconds !== undefined) expected.set(p, seconds);
+  }
   return {
     refresh: ctx,
-    levels: plan.levels.flatMap((level, i) => (level.some((m) => toBuild.has(m)) ? [i] : [])),
-    selectedCount: plan.selected.size,
-    deferredCount: deferred.length,
-    buildCount: count('build'),
-    unchangedCount: count('unchanged'),
-    withinToleranceCount: count('within_tolerance'),
+    manifest: manifestFingerprint(index),
+    pending: encodeBitset(pending, index.manifest.models.length),
+    expected: encodeDurations(expected),
+    inFlight: [],
+    ticks: 0,
+    continuation: 0,
+    next: pending.length > 0 ? 'dispatch' : 'summarize',
+    waitSeconds: 0,
+    planned: {
+      selected: selected.size,
+      build: toBuild.size,
+      deferred: deferred.length,
+      skipped: 0,
+      unchanged: count('unchanged'),
+      withinTolerance: count('within_tolerance'),
+    },
+    last: { started: [], finished: [], failed: [], skipped: 0, building: [], pending: pending.length },
   };
 }

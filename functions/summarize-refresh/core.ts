@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
 import type { Notification, Notifier } from '../../shared/notify/notifier.js';
+import { RefreshContext } from '../../shared/refresh/dispatch-state.js';
 import { runOutcomesSql } from '../../shared/refresh/run-log.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
-import { RefreshContext, selectedLevels } from '../plan-refresh/core.js';
+import { selectedModels } from '../plan-refresh/core.js';
 
 export const SummarizeRefreshEvent = z.strictObject({ refresh: RefreshContext });
 
@@ -47,7 +48,7 @@ export async function summarizeRefresh(
   { refresh: event }: z.infer<typeof SummarizeRefreshEvent>,
   deps: { index: IndexedManifest; warehouse: WarehousePort; notifier: Pick<Notifier, 'notify'> },
 ): Promise<RefreshSummary> {
-  const { selected } = selectedLevels(deps.index, event);
+  const selected = selectedModels(deps.index, event);
   const rows = await deps.warehouse.query(runOutcomesSql(event.runId), {
     statementName: `zeo:${event.runId}:summary`,
   });

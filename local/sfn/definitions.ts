@@ -23,7 +23,6 @@ export interface AslDefinition {
 /** The state machines of serverless.yml: logical id → ASL file. */
 export const STATE_MACHINE_FILES: Record<string, string> = {
   CuratedRefreshStateMachine: 'curated-refresh.asl.json',
-  CuratedBuildStateMachine: 'curated-build.asl.json',
   ResyncRecoveryStateMachine: 'resync-recovery.asl.json',
   IntegrationRecoveryStateMachine: 'integration-recovery.asl.json',
   ReconcileStateMachine: 'reconcile.asl.json',
@@ -66,7 +65,12 @@ export function functionKeyOf(state: AslState): string | undefined {
 }
 
 /** The state machine a startExecution task starts (`{ "Ref": "<logical id>" }`). */
-export function childMachineOf(state: AslState): string | undefined {
+/**
+ * The machine a startExecution task starts: a `Ref` to one of this service's machines, or — with
+ * `StateMachineArn.$: $$.StateMachine.Id` — the running machine itself (`self`: a continuation).
+ */
+export function childMachineOf(state: AslState, self?: string): string | undefined {
+  if (state.Parameters?.['StateMachineArn.$'] === '$$.StateMachine.Id') return self;
   const arn = state.Parameters?.StateMachineArn as { Ref?: string } | undefined;
   return arn?.Ref;
 }

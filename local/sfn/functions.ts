@@ -1,19 +1,16 @@
 import type { Context } from 'aws-lambda';
 import { handler as assessState } from '../../functions/assess-state/handler.js';
-import { handler as checkBuild } from '../../functions/check-build/handler.js';
 import { handler as checkRecoveryGuardrails } from '../../functions/check-recovery-guardrails/handler.js';
 import { handler as checkTableStates } from '../../functions/check-table-states/handler.js';
 import { handler as createIntegration } from '../../functions/create-integration/handler.js';
 import { handler as deleteIntegration } from '../../functions/delete-integration/handler.js';
 import { handler as describeIntegration } from '../../functions/describe-integration/handler.js';
+import { handler as dispatchBuilds } from '../../functions/dispatch-builds/handler.js';
 import { handler as notify } from '../../functions/notify/handler.js';
 import { handler as planRefresh } from '../../functions/plan-refresh/handler.js';
-import { handler as prepareLevel } from '../../functions/prepare-level/handler.js';
-import { handler as recordBuildFailure } from '../../functions/record-build-failure/handler.js';
 import { handler as recordReconcile } from '../../functions/record-reconcile/handler.js';
 import { handler as recreateLandingDatabase } from '../../functions/recreate-landing-database/handler.js';
 import { handler as requestTableRefresh } from '../../functions/request-table-refresh/handler.js';
-import { handler as submitBuild } from '../../functions/submit-build/handler.js';
 import { handler as summarizeRefresh } from '../../functions/summarize-refresh/handler.js';
 import { runAsIdentity, type StaticCredentials } from '../../shared/aws/clients.js';
 import type { LocalIdentities } from '../iam/identities.js';
@@ -24,10 +21,7 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 /** The real Lambda handlers, keyed like the functions of serverless.yml. */
 export const HANDLERS: Record<string, Handler> = {
   planRefresh,
-  prepareLevel,
-  submitBuild,
-  checkBuild,
-  recordBuildFailure,
+  dispatchBuilds,
   summarizeRefresh,
   checkTableStates,
   requestTableRefresh,

@@ -119,7 +119,7 @@ export class LocalStepFunctions {
         waitTimeOverrides[stateName] = this.options.waitMs?.(stateName, record.machine) ?? 0;
       if (state.Type !== 'Task') continue;
       const fnKey = functionKeyOf(state);
-      const child = childMachineOf(state);
+      const child = childMachineOf(state, record.machine);
       if (fnKey) {
         taskResourceLocalHandlers[stateName] = async (input) => {
           const params = input as { Payload?: unknown };

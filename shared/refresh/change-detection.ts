@@ -21,6 +21,8 @@ export interface BuiltState {
   buildId: string | null;
   inputsHash: string | null;
   lastSuccessAt: Date | null;
+  /** How long its last successful build took (transaction start to its last statement), when recorded. */
+  lastDurationSeconds?: number;
 }
 
 /** What a build is made from; its hash is what the next refresh compares. */

@@ -3,20 +3,31 @@ const MAX_STATEMENT_BYTES = 60_000;
 
 /** `INSERT … VALUES` split into as many statements as needed to keep each under the size limit. */
 export function chunkedInsert(prefix: string, rows: readonly string[]): string[] {
+  return chunkedStatements(prefix, rows, ',\n', '');
+}
+
+/** Statements of the form `prefix rows… suffix`, as many as needed to keep each under the size limit. */
+export function chunkedStatements(
+  prefix: string,
+  rows: readonly string[],
+  separator: string,
+  suffix: string,
+): string[] {
   const statements: string[] = [];
   let current: string[] = [];
-  let size = Buffer.byteLength(prefix);
+  const base = Buffer.byteLength(prefix) + Buffer.byteLength(suffix) + 1;
+  let size = base;
   for (const row of rows) {
-    const bytes = Buffer.byteLength(row) + 2;
+    const bytes = Buffer.byteLength(row) + Buffer.byteLength(separator);
     if (current.length > 0 && size + bytes > MAX_STATEMENT_BYTES) {
-      statements.push(`${prefix}\n${current.join(',\n')}`);
+      statements.push(`${prefix}\n${current.join(separator)}${suffix}`);
       current = [];
-      size = Buffer.byteLength(prefix);
+      size = base;
     }
     current.push(row);
     size += bytes;
   }
-  if (current.length > 0) statements.push(`${prefix}\n${current.join(',\n')}`);
+  if (current.length > 0) statements.push(`${prefix}\n${current.join(separator)}${suffix}`);
   return statements;
 }
 

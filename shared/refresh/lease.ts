@@ -28,6 +28,46 @@ WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.modelLease} WHERE "model" = ${m})`
   ];
 }
 
+/** A derived table of model names: `(SELECT 'a' AS "model" UNION ALL SELECT 'b') AS "v"`. */
+function modelsTable(models: readonly string[]): string {
+  return `(${models.map((m) => `SELECT ${literal(m)} AS "model"`).join(' UNION ALL ')}) AS "v"`;
+}
+
+/**
+ * The leases of several models in one transaction (one Data API call per dispatcher tick instead of
+ * one per model): the same rules as acquireLeaseStatements, row by row.
+ */
+export function acquireLeasesStatements(
+  models: readonly string[],
+  runId: string,
+  timeoutMinutes: number,
+): string[] {
+  const r = literal(runId);
+  const names = models.map(literal).join(', ');
+  return [
+    `LOCK ${bookkeeping.modelLease}`,
+    `DELETE FROM ${bookkeeping.modelLease} WHERE "model" IN (${names}) AND "run_id" <> ${r} AND "expires_at" < GETDATE()`,
+    `INSERT INTO ${bookkeeping.modelLease} ("model", "run_id", "acquired_at", "expires_at")
+SELECT "v"."model", ${r}, GETDATE(), GETDATE() + INTERVAL '${Math.trunc(timeoutMinutes)} minutes'
+FROM ${modelsTable(models)} LEFT JOIN ${bookkeeping.modelLease} AS l ON l."model" = "v"."model"
+WHERE l."model" IS NULL`,
+  ];
+}
+
+/** leaseStatusSql for several models at once, one row each, with the definition the current table was built from. */
+export function leaseStatusesSql(models: readonly string[], runId: string): string {
+  return `SELECT "v"."model" AS "model", l."run_id" AS "holder", TRIM(s."inputs_hash") AS "built", s."last_run_id" AS "built_by", TRIM(p."inputs_hash") AS "wanted", TRIM(s."definition_hash") AS "definition_hash"
+FROM ${modelsTable(models)}
+LEFT JOIN ${bookkeeping.modelLease} AS l ON l."model" = "v"."model"
+LEFT JOIN ${bookkeeping.modelState} AS s ON s."model" = "v"."model"
+LEFT JOIN ${bookkeeping.runPlan} AS p ON p."run_id" = ${literal(runId)} AND p."model" = "v"."model"`;
+}
+
+/** Releases several of this run's leases at once. */
+export function releaseLeasesSql(models: readonly string[], runId: string): string {
+  return `DELETE FROM ${bookkeeping.modelLease} WHERE "model" IN (${models.map(literal).join(', ')}) AND "run_id" = ${literal(runId)}`;
+}
+
 /** Who holds the lease, what the current table was built from (and by which run), and what this run wants to build. */
 export function leaseStatusSql(model: string, runId: string): string {
   const m = literal(model);

@@ -5,20 +5,41 @@ import type { BuiltState, ChangeDecision } from './change-detection.js';
 import { chunkedInsert, printable } from './chunked-insert.js';
 
 /** What the bookkeeping knows about every model's current table (the second read of a refresh's decision). */
+/**
+ * What each model's current table was built from, and how long its last successful build took (the
+ * dispatcher waits for a build until just after its expected finish). Durations come from the run log
+ * of the last 35 days only, which keeps the read small however long the log grows (SORTKEY started_at).
+ */
 export function builtStatesSql(): string {
-  return `SELECT "model", TRIM("definition_hash") AS "definition_hash", "build_id", TRIM("inputs_hash") AS "inputs_hash", "last_success_at" FROM ${bookkeeping.modelState}`;
+  return `SELECT s."model", TRIM(s."definition_hash") AS "definition_hash", s."build_id", TRIM(s."inputs_hash") AS "inputs_hash", s."last_success_at", d."started_at" AS "last_build_started_at", d."finished_at" AS "last_build_finished_at"
+FROM ${bookkeeping.modelState} AS s
+LEFT JOIN (SELECT "model", "started_at", "finished_at", ROW_NUMBER() OVER (PARTITION BY "model" ORDER BY "finished_at" DESC) AS "zeo_rank"
+  FROM ${bookkeeping.runLog} WHERE "status" = 'success' AND "finished_at" IS NOT NULL AND "started_at" > GETDATE() - INTERVAL '35 days') AS d
+ON d."model" = s."model" AND d."zeo_rank" = 1`;
+}
+
+function timestampOf(value: Row[string] | undefined): Date | null {
+  if (value === null || value === undefined) return null;
+  const d = new Date(`${String(value).replace(' ', 'T')}Z`);
+  return Number.isNaN(d.getTime()) ? null : d;
 }
 
 export function parseBuiltStates(rows: readonly Row[]): Map<string, BuiltState> {
   const built = new Map<string, BuiltState>();
   for (const row of rows) {
-    const last =
-      row.last_success_at === null ? null : new Date(`${String(row.last_success_at).replace(' ', 'T')}Z`);
+    const last = timestampOf(row.last_success_at);
+    const started = timestampOf(row.last_build_started_at);
+    const finished = timestampOf(row.last_build_finished_at);
+    const duration =
+      started && finished && finished >= started
+        ? (finished.getTime() - started.getTime()) / 1000
+        : undefined;
     built.set(String(row.model), {
+      ...(duration === undefined ? {} : { lastDurationSeconds: duration }),
       definitionHash: String(row.definition_hash ?? ''),
       buildId: row.build_id === null ? null : String(row.build_id),
       inputsHash: row.inputs_hash === null || row.inputs_hash === '' ? null : String(row.inputs_hash),
-      lastSuccessAt: last && !Number.isNaN(last.getTime()) ? last : null,
+      lastSuccessAt: last,
     });
   }
   return built;

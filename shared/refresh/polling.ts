@@ -1,41 +1,48 @@
 /**
- * When to look at a running build again. Short first (most curated builds take seconds), then in
- * proportion to how long it has run already: a quarter of its age, held at a minute from 4 minutes
- * on, and growing again at 15 % of its age once that exceeds a minute (after ~7 minutes). So the number
- * of polls grows with the logarithm of the statement's duration — bounded for the longest statement
- * the Data API runs — while a finished build is noticed within a minute, or 15 % of its run time.
+ * When the dispatcher looks at the builds in flight again. One look serves every build (a single
+ * ListStatements page), so the refresh waits until the earliest build needs a look:
  *
- * The bound matters: every poll adds history events to its curated-build execution, which fails at
- * 25,000. CHUNK_SIZE (functions/plan-refresh/core.ts) is derived from it.
+ * - a build whose model has a past duration: just after it is expected to finish;
+ * - one without (or running past its expected finish): after 5 % of its age, at least MIN_LOOK_SECONDS,
+ *   so a finished build is noticed within 5 % of its run time (the makespan stays within a few percent
+ *   of the critical path) while the number of looks grows only with the logarithm of its duration;
+ * - never longer than MAX_WAIT_SECONDS (a failure is noticed within a minute).
  */
-export const MAX_POLL_SECONDS = 60;
-export const MIN_POLL_SECONDS = 2;
-const GROWTH = 0.25;
-const LONG_RUN_GROWTH = 0.15;
+export const MIN_LOOK_SECONDS = 3;
+export const MAX_WAIT_SECONDS = 60;
+const PROPORTION = 0.05;
+/** After an expected finish: the commit, and the Data API reporting it. */
+const EXPECTED_SLACK_SECONDS = 1;
+/** A model waiting for the lease another execution holds asks again this often. */
+export const LEASE_RETRY_SECONDS = 30;
 /** The Data API ends every statement after 24 hours (its documented maximum query duration). */
 export const DATA_API_MAX_STATEMENT_SECONDS = 24 * 3600;
 
-export function nextPollSeconds(elapsedSeconds: number): number {
-  const elapsed = Math.max(0, elapsedSeconds);
-  const proportional = Math.round(elapsed * GROWTH);
-  const cap = Math.max(MAX_POLL_SECONDS, Math.round(elapsed * LONG_RUN_GROWTH));
-  return Math.min(cap, Math.max(MIN_POLL_SECONDS, proportional));
+/** Seconds until a build of `ageSeconds` needs its next look. */
+export function nextLookSeconds(ageSeconds: number, expectedSeconds?: number): number {
+  const age = Math.max(0, ageSeconds);
+  if (expectedSeconds !== undefined && age < expectedSeconds) {
+    return Math.min(MAX_WAIT_SECONDS, Math.max(1, Math.ceil(expectedSeconds - age) + EXPECTED_SLACK_SECONDS));
+  }
+  return Math.min(MAX_WAIT_SECONDS, Math.max(MIN_LOOK_SECONDS, Math.round(age * PROPORTION)));
 }
 
-/** Polls until a statement that runs `seconds` is seen finished (waits as nextPollSeconds schedules them). */
-export function pollsFor(seconds: number): number {
-  let elapsed = 0;
-  let polls = 0;
-  while (elapsed < seconds) {
-    elapsed += nextPollSeconds(elapsed);
-    polls++;
+/** Looks until a build that runs `seconds` (without history) is seen finished. */
+export function looksFor(seconds: number): number {
+  let age = 0;
+  let looks = 0;
+  while (age < seconds) {
+    age += nextLookSeconds(age);
+    looks++;
   }
-  return polls;
+  return looks;
 }
 
 /**
- * Polls after which a build still running is cancelled. A statement cannot run longer than 24 hours,
- * so this only trips when DescribeStatement keeps answering late (slack of 10 polls): it is what
- * bounds a build's history.
+ * AWS fails an execution whose history reaches 25,000 events. A tick costs 9 (Wait 2, the dispatcher's
+ * Lambda Task 5, Choice 2) and 3 more per retried attempt; an execution continues as a new one after
+ * TICKS_PER_EXECUTION ticks, which leaves 60 % of the limit for retries.
  */
-export const MAX_POLLS = pollsFor(DATA_API_MAX_STATEMENT_SECONDS) + 10;
+export const HISTORY_LIMIT = 25_000;
+export const HISTORY_EVENTS_PER_TICK = 9;
+export const TICKS_PER_EXECUTION = Math.floor((HISTORY_LIMIT * 0.4 - 100) / HISTORY_EVENTS_PER_TICK);

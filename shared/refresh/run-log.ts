@@ -1,7 +1,7 @@
 import type { ManifestModel } from '../project/manifest.js';
 import { bookkeeping } from '../sql/bookkeeping.js';
 import { literal, qualified } from '../sql/identifiers.js';
-import { chunkedInsert, printable } from './chunked-insert.js';
+import { chunkedInsert, chunkedStatements, printable } from './chunked-insert.js';
 
 /**
  * SQL for the outcomes a build batch cannot record itself (its transaction rolled back, or it never
@@ -39,11 +39,41 @@ export function insertOutcomesSql(
   );
 }
 
-/** The failure of one build; the error text travels as the :error parameter. */
+/**
+ * Outcomes recorded while a refresh runs (skips, unchanged), each at most once per run and model: a
+ * dispatcher tick that is retried after a crash records them again, and the run log must not say twice.
+ */
+export function insertOutcomesOnceSql(
+  runId: string,
+  trigger: string,
+  outcomes: readonly RecordedOutcome[],
+): string[] {
+  const rows = outcomes.map(
+    (o) =>
+      `SELECT ${literal(o.model)} AS "model", ${literal(o.status)} AS "status", ${literal(printable(o.reason, 1000))} AS "reason"`,
+  );
+  const r = literal(runId);
+  return chunkedStatements(
+    `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "error")
+SELECT ${r}, "v"."model", ${literal(trigger)}, "v"."status", ${NOW}, ${NOW}, "v"."reason" FROM (`,
+    rows,
+    ' UNION ALL ',
+    `) AS "v" LEFT JOIN ${bookkeeping.runLog} AS l ON l."run_id" = ${r} AND l."model" = "v"."model" AND l."status" = "v"."status"
+WHERE l."model" IS NULL`,
+  );
+}
+
+/**
+ * The failure of one build; the error text travels as the :error parameter. Once per statement: a
+ * retried dispatcher tick that sees the same failed statement again records nothing new.
+ */
 export function insertFailureSql(runId: string, trigger: string, model: string, startedAt: string): string {
   const started = `CAST(${literal(startedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`;
+  const r = literal(runId);
+  const m = literal(model);
   return `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "statement_id", "error")
-VALUES (${literal(runId)}, ${literal(model)}, ${literal(trigger)}, 'failed', ${started}, ${NOW}, :statement_id, :error)`;
+SELECT ${r}, ${m}, ${literal(trigger)}, 'failed', ${started}, ${NOW}, :statement_id, :error
+WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.runLog} WHERE "run_id" = ${r} AND "model" = ${m} AND "status" = 'failed' AND "statement_id" = :statement_id)`;
 }
 
 /**

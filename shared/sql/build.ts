@@ -62,8 +62,16 @@ export function chooseBuildMode(model: ManifestModel, target: TargetState, fullR
   }
 }
 
+/**
+ * Every build of a run is named `zeo:<run>:build:<model>`, so the dispatcher lists the run's running
+ * builds with one ListStatements prefix (run ids cannot contain ':', so no run's prefix is another's).
+ */
+export function buildStatementPrefix(runId: string): string {
+  return `zeo:${runId}:build:`;
+}
+
 export function statementName(runId: string, model: string): string {
-  return `zeo:${runId}:${model}`.slice(0, 500);
+  return `${buildStatementPrefix(runId)}${model}`.slice(0, 500);
 }
 
 function fullRebuild(model: ManifestModel, run: RunContext): string[] {

@@ -5,6 +5,7 @@ import {
   ExecuteStatementCommand,
   type Field,
   GetStatementResultCommand,
+  ListStatementsCommand,
   type RedshiftDataClient,
   type SqlParameter,
 } from '@aws-sdk/client-redshift-data';
@@ -156,6 +157,36 @@ export class Warehouse {
     };
   }
 
+  /**
+   * Ids of this role's statements whose name starts with `prefix` and whose status is `status`, every
+   * page (100 a page). Statement names are matched case-sensitively by prefix (API reference,
+   * ListStatements StatementName); RoleLevel true lists the statements of every session of the role.
+   */
+  async listStatements(prefix: string, status: StatementStatus): Promise<string[]> {
+    const { Database, WorkgroupName, ClusterIdentifier } = this.target();
+    const ids: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client
+        .send(
+          new ListStatementsCommand({
+            StatementName: prefix,
+            Status: status,
+            RoleLevel: true,
+            MaxResults: 100,
+            Database,
+            ...(WorkgroupName ? { WorkgroupName } : {}),
+            ...(ClusterIdentifier ? { ClusterIdentifier } : {}),
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          }),
+        )
+        .catch(mapError);
+      for (const s of page.Statements ?? []) if (s.Id) ids.push(s.Id);
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return ids;
+  }
+
   async cancel(id: string): Promise<void> {
     await this.client.send(new CancelStatementCommand({ Id: id })).catch(() => undefined);
   }
@@ -241,7 +272,7 @@ export class Warehouse {
 /** What the step cores need from the warehouse; the Data API `Warehouse` implements it, tests may fake it. */
 export type WarehousePort = Pick<
   Warehouse,
-  'submitBatch' | 'describe' | 'cancel' | 'run' | 'execute' | 'query'
+  'submitBatch' | 'describe' | 'cancel' | 'run' | 'execute' | 'query' | 'listStatements'
 >;
 
 /** Data API batches hold at most 40 statements; longer lists run as several transactions in order. */

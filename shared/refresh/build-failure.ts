@@ -1,28 +1,22 @@
-import { z } from 'zod';
-import { StatementStillRunningError } from '../../shared/errors.js';
-import type { IndexedManifest } from '../../shared/graph/plan.js';
-import { buildCommittedSql, fenceBuildStatements } from '../../shared/refresh/lease.js';
-import { insertCommittedRefreshSql, insertFailureSql } from '../../shared/refresh/run-log.js';
-import { BuildModeInput, IsoTimestamp, ModelNameInput, RunId, Trigger } from '../../shared/runtime/inputs.js';
-import { refreshCommitted } from '../../shared/sql/build.js';
-import { isTerminal, type WarehousePort } from '../../shared/warehouse/warehouse.js';
-import { dropSwappedOut } from '../submit-build/core.js';
+import { StatementStillRunningError } from '../errors.js';
+import type { IndexedManifest } from '../graph/plan.js';
+import { type BuildMode, refreshCommitted } from '../sql/build.js';
+import { isTerminal, type WarehousePort } from '../warehouse/warehouse.js';
+import { dropSwappedOut } from './build-submission.js';
+import { buildCommittedSql, fenceBuildStatements } from './lease.js';
+import { insertCommittedRefreshSql, insertFailureSql } from './run-log.js';
 
-/**
- * Input of RecordBuildFailure: whatever state the build was in when it failed — a FAILED/ABORTED
- * status from CheckBuild, or a caught Lambda error ({Error, Cause} under `failure`).
- */
-export const RecordBuildFailureEvent = z.object({
-  runId: RunId,
-  trigger: Trigger,
-  model: ModelNameInput,
-  mode: BuildModeInput.optional(),
-  statementId: z.string().max(128).optional(),
-  submittedAt: IsoTimestamp.optional(),
-  status: z.string().max(32).optional(),
-  error: z.string().optional(),
-  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
-});
+/** A build the dispatcher saw fail (FAILED, ABORTED, timed out, or never able to take its lease). */
+export interface FailedBuild {
+  runId: string;
+  trigger: string;
+  model: string;
+  mode: BuildMode;
+  statementId: string | null;
+  submittedAt: string;
+  /** What failed, first the status or error class, e.g. `FAILED: ERROR: …`. */
+  error: string;
+}
 
 /**
  * failed: recorded in the run log. built: the build had committed after all (e.g. its poll Lambda
@@ -35,33 +29,16 @@ export interface RecordedFailure {
   error: string;
 }
 
-function describeFailure(event: z.infer<typeof RecordBuildFailureEvent>): string {
-  if (event.error) return `${event.status ?? 'FAILED'}: ${event.error}`;
-  const failure = event.failure;
-  if (failure) {
-    let cause = failure.Cause ?? '';
-    try {
-      // Lambda errors arrive as a JSON Cause {errorType, errorMessage, ...}.
-      const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-      if (typeof parsed.errorMessage === 'string') cause = parsed.errorMessage;
-    } catch {
-      // not JSON: keep the text
-    }
-    return `${failure.Error ?? 'Error'}: ${cause}`;
-  }
-  return 'build failed without an error message';
-}
-
 /**
  * Writes the failed build to the run log (its own transaction rolled back), so later levels skip its
  * descendants — unless it committed: a failure seen by a Lambda (a timeout after submitting, an
  * expired statement id) says nothing about the batch. The fence first makes the answer final.
  */
 export async function recordBuildFailure(
-  event: z.infer<typeof RecordBuildFailureEvent>,
+  event: FailedBuild,
   deps: { warehouse: WarehousePort; now: () => Date; index: Pick<IndexedManifest, 'model'> },
 ): Promise<RecordedFailure> {
-  const error = describeFailure(event).slice(0, 4000);
+  const error = event.error.slice(0, 4000);
   const name = `zeo:${event.runId}:${event.model}`;
   // The lease goes with the failure too, so the next refresh need not wait for it to expire.
   await deps.warehouse.run(fenceBuildStatements(event.model, event.runId), {
@@ -93,7 +70,7 @@ export async function recordBuildFailure(
           event.runId,
           event.trigger,
           deps.index.model(event.model),
-          event.submittedAt ?? deps.now().toISOString(),
+          event.submittedAt,
         ),
         {
           statementName: `${name}:refreshed`,
@@ -109,9 +86,9 @@ export async function recordBuildFailure(
       return { model: event.model, status: 'built', error };
     }
   }
-  await deps.warehouse.execute(
-    insertFailureSql(event.runId, event.trigger, event.model, event.submittedAt ?? deps.now().toISOString()),
-    { statementName: `${name}:failed`, parameters: { statement_id: event.statementId ?? 'none', error } },
-  );
+  await deps.warehouse.execute(insertFailureSql(event.runId, event.trigger, event.model, event.submittedAt), {
+    statementName: `${name}:failed`,
+    parameters: { statement_id: event.statementId ?? 'none', error },
+  });
   return { model: event.model, status: 'failed', error };
 }

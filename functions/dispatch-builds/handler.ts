@@ -2,9 +2,9 @@ import { clock } from '../../shared/runtime/clock.js';
 import { warehouseFor } from '../../shared/runtime/deps.js';
 import { runtimeManifest } from '../../shared/runtime/manifest.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
-import { SubmitBuildEvent, submitBuild } from './core.js';
+import { DispatchBuildsEvent, dispatchBuilds } from './core.js';
 
-export const handler = taskHandler(SubmitBuildEvent, (event) => {
+export const handler = taskHandler(DispatchBuildsEvent, (event) => {
   const index = runtimeManifest();
-  return submitBuild(event, { index, warehouse: warehouseFor(index), now: clock.now });
+  return dispatchBuilds(event, { index, warehouse: warehouseFor(index), now: clock.now });
 });
