@@ -77,7 +77,8 @@ export interface FollowResult {
 export async function followExecution(
   sfn: Pick<SFNClient, 'send'>,
   executionArn: string,
-  onProgress: (state: string, elapsedSeconds: number) => void,
+  /** `lastTick`: the output of the latest DispatchBuilds tick of a curated refresh, if any. */
+  onProgress: (state: string, elapsedSeconds: number, lastTick?: unknown) => void,
   options: { intervalMs?: number; shouldStop?: () => boolean; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<FollowResult | undefined> {
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
@@ -98,7 +99,15 @@ export async function followExecution(
     );
     const entered = history.events?.find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails
       ?.name;
-    onProgress(entered ?? 'starting', elapsed);
+    const tick = history.events?.find((e) => e.stateExitedEventDetails?.name === 'DispatchBuilds')
+      ?.stateExitedEventDetails?.output;
+    let lastTick: unknown;
+    try {
+      lastTick = tick === undefined ? undefined : (JSON.parse(tick) as unknown);
+    } catch {
+      lastTick = undefined;
+    }
+    onProgress(entered ?? 'starting', elapsed, lastTick);
     await sleep(options.intervalMs ?? 5000);
   }
 }

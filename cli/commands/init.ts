@@ -69,7 +69,7 @@ groups:
 
 # How a refresh builds.
 refresh:
-  maxConcurrency: 10 # models built at once inside one DAG level (1-40)
+  maxConcurrency: 10 # builds in flight at once across the whole DAG (1-40)
   # leaseTimeoutMinutes: 360 # a build lease older than this is taken over (its holder crashed)
 
 # Recovery from resyncs and failed integrations.

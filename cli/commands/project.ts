@@ -56,7 +56,9 @@ export function registerProjectCommands(program: Command): void {
 
   program
     .command('plan')
-    .description('print the refresh levels (models in a level build in parallel)')
+    .description(
+      'print the models by dependency level (a refresh starts each model as soon as its upstreams are built)',
+    )
     .option(...PROJECT_OPTION)
     .option(
       '-s, --select <selector>',

@@ -27,6 +27,7 @@ import {
 } from '../local-options.js';
 import { style } from '../output.js';
 import { table } from '../table.js';
+import { tickLine } from '../tick-line.js';
 import { useWarehouseRole, WAREHOUSE_ROLE_FLAG, WAREHOUSE_ROLE_HELP } from '../warehouse-role.js';
 
 interface RunOptions {
@@ -89,6 +90,9 @@ function writeTimeline(path: string, timeline: Timeline): void {
   console.error(`wrote the timeline to ${path}`);
 }
 
+/** States of the curated-refresh dispatcher loop: shown as tick lines, not one by one. */
+const TICK_STATES = new Set(['NextStep', 'WaitForBuilds', 'DispatchBuilds']);
+
 function printSummary(output: unknown): void {
   const summary = output as SummaryShape | undefined;
   if (!summary?.counts) {
@@ -143,10 +147,17 @@ async function runLocal(
     ...(source ? { source } : {}),
     onEvent: (record, event) => {
       if (options.json) return;
-      if (event.type === 'StateEntered' && event.state?.name === 'SubmitBuild') {
-        const item = event.state.input as { model?: string; mode?: string } | undefined;
-        console.log(style.dim(`  building ${item?.model} (${item?.mode})`));
-      } else if (event.type === 'StateEntered' && record.parentArn === undefined && event.state) {
+      // The dispatcher's loop (NextStep → WaitForBuilds → DispatchBuilds) prints one line per tick
+      // that changed something, not its state names.
+      if (event.type === 'StateExited' && event.state?.name === 'DispatchBuilds') {
+        const line = tickLine(event.state.output);
+        if (line) console.log(style.dim(`  ${line}`));
+      } else if (
+        event.type === 'StateEntered' &&
+        record.parentArn === undefined &&
+        event.state &&
+        !TICK_STATES.has(event.state.name)
+      ) {
         console.log(style.dim(`  ${event.state.name}`));
       }
     },
@@ -203,6 +214,7 @@ async function runAws(machine: string, input: unknown, options: RunOptions): Pro
   console.log(`▶ ${machine}: ${consoleLink(executionArn)}`);
   if (!options.follow) return 0;
   let stopped = false;
+  let previousTick: string | undefined;
   const onSigint = () => {
     stopped = true;
   };
@@ -211,8 +223,13 @@ async function runAws(machine: string, input: unknown, options: RunOptions): Pro
     const result = await followExecution(
       sfn,
       executionArn,
-      (state, elapsed) => {
-        if (!options.json) console.log(style.dim(`  ${Math.round(elapsed)}s ${state}`));
+      (state, elapsed, lastTick) => {
+        if (options.json) return;
+        const line = tickLine(lastTick);
+        if (line !== undefined && line !== previousTick)
+          console.log(style.dim(`  ${Math.round(elapsed)}s ${line}`));
+        else if (!TICK_STATES.has(state)) console.log(style.dim(`  ${Math.round(elapsed)}s ${state}`));
+        previousTick = line;
       },
       { shouldStop: () => stopped },
     );

@@ -11,31 +11,25 @@ export function localTimeline(
   outcomes: readonly { model: string; status: string }[],
 ): Timeline {
   const start = refresh.startedAt;
-  const children = executions.filter((e) => e.parentArn === refresh.executionArn);
+  // The refresh and its continuations (each started by the one before it).
+  const chain = [refresh];
+  for (let i = 0; i < chain.length; i++) {
+    const parent = chain[i];
+    for (const e of executions)
+      if (parent && e.parentArn === parent.executionArn && e.machine === refresh.machine) chain.push(e);
+  }
   const began = new Map<string, number>();
   const ended = new Map<string, number>();
-  for (const child of children) {
-    for (const event of child.events) {
-      const input = event.state?.input as { model?: string } | undefined;
-      const output = event.state?.output as { model?: string; status?: string } | undefined;
+  for (const execution of chain) {
+    for (const event of execution.events) {
       const time = event.timestamp;
-      if (time === undefined) continue;
-      if (
-        event.type === 'StateEntered' &&
-        event.state?.name === 'SubmitBuild' &&
-        input?.model &&
-        !began.has(input.model)
-      ) {
-        began.set(input.model, time);
-      }
-      if (
-        event.type === 'StateExited' &&
-        event.state?.name === 'CheckBuild' &&
-        output?.model &&
-        ['FINISHED', 'FAILED', 'ABORTED', 'UNCHANGED'].includes(output.status ?? '')
-      ) {
-        ended.set(output.model, time);
-      }
+      if (time === undefined || event.type !== 'StateExited' || event.state?.name !== 'DispatchBuilds')
+        continue;
+      // Each tick reports what it started and what it saw finish or fail.
+      const last = (event.state.output as { last?: Record<string, unknown> } | undefined)?.last ?? {};
+      const names = (key: string) => (Array.isArray(last[key]) ? (last[key] as unknown[]) : []).map(String);
+      for (const model of names('started')) if (!began.has(model)) began.set(model, time);
+      for (const model of [...names('finished'), ...names('failed')]) ended.set(model, time);
     }
   }
   const rows: TimelineRow[] = outcomes.map((o) => {
