@@ -10,9 +10,10 @@ import { isMain, readSection, replaceSection } from './doc-sections.js';
  *   npx tsx scripts/asl-diagrams.ts           rewrite the diagrams in docs/architecture.md
  *   npx tsx scripts/asl-diagrams.ts --check   exit 1 when they are stale
  *
- * Shapes: rectangle = Lambda task, subroutine = child state machine, parallelogram = Wait,
- * rhombus = Choice, subgraph = Map; ✓ / ✗ mark Succeed / Fail. Solid arrows are Next/Choice
- * transitions, dotted arrows are Catch transitions labelled with the caught errors.
+ * Shapes: rectangle = Lambda task, subroutine = child state machine (or the machine itself, started
+ * again as a new execution), parallelogram = Wait, rhombus = Choice, subgraph = Map; ✓ / ✗ mark
+ * Succeed / Fail. Solid arrows are Next/Choice transitions, dotted arrows are Catch transitions
+ * labelled with the caught errors.
  */
 
 interface ChoiceRule {
@@ -109,8 +110,18 @@ function lambdaName(parameters: Record<string, unknown> | undefined): string | u
   return name.charAt(0).toLowerCase() + name.slice(1);
 }
 
-/** `{ "Ref": "CuratedBuildStateMachine" }` → `curated-build`. */
+/** What `$$.StateMachine.Id` names: the state machine the state belongs to. */
+export const SELF_START = 'itself (a new execution)';
+
+/**
+ * The state machine a startExecution Task starts: `{ "Ref": "ResyncRecoveryStateMachine" }` →
+ * `resync-recovery`; `"StateMachineArn.$": "$$.StateMachine.Id"` (a machine continuing as a new
+ * execution of itself) → SELF_START; any other path → that path.
+ */
 function machineName(parameters: Record<string, unknown> | undefined): string | undefined {
+  const path = parameters?.['StateMachineArn.$'];
+  if (path === '$$.StateMachine.Id') return SELF_START;
+  if (typeof path === 'string') return `the machine at ${path}`;
   const arn = parameters?.StateMachineArn;
   if (typeof arn !== 'object' || arn === null || !('Ref' in arn)) return undefined;
   const ref = (arn as { Ref: unknown }).Ref;
@@ -288,11 +299,19 @@ export function updateDoc(doc: string, machines: ReadonlyMap<string, AslDefiniti
   return text;
 }
 
-/** Machines whose diagram in the doc is missing or differs from the ASL file. */
+/**
+ * Machines whose diagram in the doc is missing or differs from the ASL file, then diagrams of machines
+ * that no longer exist (their section, and the text about them, must be removed by hand).
+ */
 export function staleDiagrams(doc: string, machines: ReadonlyMap<string, AslDefinition>): string[] {
-  return [...machines]
+  const stale = [...machines]
     .filter(([machine, definition]) => readSection(doc, sectionName(machine)) !== diagramSection(definition))
     .map(([machine]) => machine);
+  const orphans = [...doc.matchAll(/<!-- BEGIN generated:asl-([a-z0-9-]+)/g)]
+    .map((m) => m[1] ?? '')
+    .filter((machine) => !machines.has(machine))
+    .map((machine) => `${machine} (no statemachines/${machine}.asl.json)`);
+  return [...stale, ...orphans];
 }
 
 if (isMain(import.meta.url)) {
@@ -301,7 +320,9 @@ if (isMain(import.meta.url)) {
   if (process.argv.includes('--check')) {
     const stale = staleDiagrams(doc, machines);
     if (stale.length > 0) {
-      console.error(`stale diagrams in ${DOC_PATH}: ${stale.join(', ')} (run: npm run docs:diagrams)`);
+      console.error(
+        `stale diagrams in ${DOC_PATH}: ${stale.join(', ')} (run: npm run docs:diagrams; remove the sections of machines that no longer exist by hand)`,
+      );
       process.exitCode = 1;
     } else console.error(`${DOC_PATH}: ${machines.size} diagrams up to date`);
   } else {

@@ -40,7 +40,7 @@ const ORDER = [
   'Build batch: failure at each statement position',
   'Build batch: operator ABORT at each statement position',
   'Build batch: Data API fails the batch before it runs',
-  'Lambda crash between submit and poll',
+  'Lambda crash of a dispatcher tick',
   'Concurrent readers during rebuilds (PostgreSQL)',
   'Concurrent builds of the same model (PostgreSQL, no lease)',
   'Concurrent refreshes of the same model (state machines)',

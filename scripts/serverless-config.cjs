@@ -519,8 +519,8 @@ function warehouseStatements(project) {
 /**
  * The warehouse role: the one identity every Data API step assumes (session `zeo-warehouse`). On AWS
  * only the identity that ran a statement may describe, cancel or read it, and with IAM credentials each
- * role is its own database user (`IAMR:<role name>`): one role makes SubmitBuild's statements
- * CheckBuild's to poll and gives every curated table, schema and procedure one owner. It holds the Data
+ * role is its own database user (`IAMR:<role name>`): one role makes the builds one dispatcher
+ * tick submits the next tick's to list and describe, and gives every curated table, schema and procedure one owner. It holds the Data
  * API permissions only — RDS, EventBridge and SNS stay on the steps' own roles. The function roles are
  * trusted by their IAM path (`rolePath`: /zeo/<service>/<stage>/<region>/, which only this
  * deployment's function roles have), not by reference, which would make the two depend on each other,

@@ -8,6 +8,7 @@ import { EXAMPLE_PROJECT } from '../../shared/runtime/package-root.js';
 import { printSourceWarnings, readSourceOption, sourceErrorAsInput } from '../local-options.js';
 import { printJson, style } from '../output.js';
 import { table } from '../table.js';
+import { tickLine } from '../tick-line.js';
 
 const LABEL: Record<string, string> = {
   CuratedRefreshStateMachine: 'curated-refresh',
@@ -27,9 +28,9 @@ function progress(record: ExecutionRecord, event: EventLog): void {
     if (route.route && route.route !== 'none')
       console.log(style.dim(`    ↳ reconcile: ${route.route} — ${route.note ?? ''}`));
   }
-  if (event.type === 'StateEntered' && event.state?.name === 'SubmitBuild') {
-    const input = event.state.input as { model?: string; mode?: string } | undefined;
-    console.log(style.dim(`      building ${input?.model} (${input?.mode})`));
+  if (event.type === 'StateExited' && event.state?.name === 'DispatchBuilds') {
+    const line = tickLine(event.state.output);
+    if (line) console.log(style.dim(`      ${line}`));
   }
   if (
     (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed') &&

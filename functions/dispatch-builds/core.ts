@@ -102,7 +102,7 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
   const run = { runId: refresh.runId, trigger: refresh.trigger };
   const nameOf = (p: number) => models[p]?.name ?? `#${p}`;
   const pending = decodeBitset(state.pending, models.length);
-  const expected = decodeDurations(state.expected);
+  const expected = decodeDurations(state.expected, models.length);
   const report: TickReport = { started: [], finished: [], failed: [], skipped: 0, building: [], pending: 0 };
   const tickId = `${state.continuation}-${state.ticks}`;
 
@@ -112,25 +112,46 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
   const finishedFull: string[] = [];
   const submitted = state.inFlight.filter((b) => b.id !== null);
   const waiting = state.inFlight.filter((b) => b.id === null);
+  // AWS-ASSUMPTION: liststatements-status-filter
   const running =
     submitted.length > 0
       ? new Set(await warehouse.listStatements(buildStatementPrefix(refresh.runId), 'STARTED'))
       : new Set<string>();
   const stopped = submitted.filter((b) => b.id !== null && !running.has(b.id));
-  const described = await inParallel(stopped, (b) => warehouse.describe(b.id ?? ''));
-  const descriptions = new Map<string, StatementDescription>(described.map((d) => [d.id, d]));
+  // A statement the Data API no longer knows (ResourceNotFoundException: its record expires 24 hours
+  // after it ended) says nothing about its batch: like any other failure it is fenced first, which
+  // finds a build that committed and records nothing against it.
+  const unknown = new Map<string, string>();
+  const described = await inParallel(stopped, async (b) => {
+    try {
+      return await warehouse.describe(b.id ?? '');
+    } catch (error) {
+      if (!(error instanceof Error) || error.name !== 'ResourceNotFoundException') throw error;
+      unknown.set(b.id ?? '', error.message);
+      return undefined;
+    }
+  });
+  const descriptions = new Map<string, StatementDescription>(
+    described.flatMap((d) => (d === undefined ? [] : [[d.id, d] as const])),
+  );
   for (const build of submitted) {
     const model = nameOf(build.m);
     const d = build.id === null ? undefined : descriptions.get(build.id);
-    const failed = (error: string) =>
+    const failed = (error: string, statementId = build.id) =>
       failures.push({
         ...run,
         model,
         mode: build.mode,
-        statementId: build.id,
+        statementId,
         submittedAt: new Date(build.at * 1000).toISOString(),
         error,
       });
+    const gone = build.id === null ? undefined : unknown.get(build.id);
+    if (gone !== undefined) {
+      // No statement id to describe again (a refresh_view's outcome cannot be read): the id goes in the text.
+      failed(`ResourceNotFoundException: the Data API no longer knows statement ${build.id}: ${gone}`, null);
+      continue;
+    }
     if (d === undefined || d.status === 'SUBMITTED' || d.status === 'PICKED' || d.status === 'STARTED') {
       if (now - build.at > DATA_API_MAX_STATEMENT_SECONDS + 600) {
         // The Data API ends statements after 24 hours; one still reported running is cancelled and failed.
@@ -323,7 +344,7 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
   return {
     ...rest,
     pending: encodeBitset(pending, models.length),
-    expected: encodeDurations(new Map([...expected].filter(([p]) => keep.has(p)))),
+    expected: encodeDurations(new Map([...expected].filter(([p]) => keep.has(p))), models.length),
     inFlight,
     // A continuation starts counting its own history again.
     ...(next === 'continue'

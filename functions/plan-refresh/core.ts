@@ -137,7 +137,7 @@ export async function planRefresh(
     refresh: ctx,
     manifest: manifestFingerprint(index),
     pending: encodeBitset(pending, index.manifest.models.length),
-    expected: encodeDurations(expected),
+    expected: encodeDurations(expected, index.manifest.models.length),
     inFlight: [],
     ticks: 0,
     continuation: 0,

@@ -16,7 +16,7 @@ import { WarehouseRoleUnsetError } from '../errors.js';
  * warehouse role under the same session name. On AWS only the identity that ran a statement may
  * describe, cancel or read it (the project's policy: `redshift-data:statement-owner-iam-userid =
  * ${aws:userid}`), and with IAM credentials each role is its own database user (`IAMR:<role>`): so
- * SubmitBuild's statement is CheckBuild's to poll, and every table, schema and procedure has one owner.
+ * a build one dispatcher tick submitted is the next tick's to list and describe, and every table, schema and procedure has one owner.
  * Each Lambda keeps its own least-privilege execution role for everything else (RDS, EventBridge, SNS).
  */
 

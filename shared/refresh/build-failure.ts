@@ -30,7 +30,7 @@ export interface RecordedFailure {
 }
 
 /**
- * Writes the failed build to the run log (its own transaction rolled back), so later levels skip its
+ * Writes the failed build to the run log (its own transaction rolled back), so the dispatcher skips its
  * descendants — unless it committed: a failure seen by a Lambda (a timeout after submitting, an
  * expired statement id) says nothing about the batch. The fence first makes the answer final.
  */
@@ -56,7 +56,7 @@ export async function recordBuildFailure(
   // A refresh_view batch's REFRESH commits on its own (SQL reference "REFRESH MATERIALIZED VIEW"): when
   // it finished, the view IS refreshed though the batch failed after it, and "failed" would be untrue.
   // After the fence the batch can no longer pass its lease check; one that already did may still be
-  // refreshing, so its outcome is awaited (the state machine retries StatementStillRunningError).
+  // refreshing, so its outcome is awaited (the dispatcher looks again at its next tick when this throws StatementStillRunningError).
   if (event.mode === 'refresh_view' && event.statementId) {
     const described = await deps.warehouse.describe(event.statementId);
     if (!isTerminal(described.status)) {

@@ -8,7 +8,7 @@ import { BuildModeInput, IsoTimestamp, RunId, Trigger } from '../runtime/inputs.
  * The state a curated refresh carries from one dispatcher tick to the next (and into a continuation
  * execution). It stays small for any DAG: models are positions in the bundled manifest, the models
  * still to build are a bitset, and only the builds in flight (at most refresh.maxConcurrency) are
- * listed — 5,000 models cost about 0.7 KB of bitset plus the expected durations of those not built yet.
+ * listed — 5,000 models cost about 0.8 KB of bitset and 13.4 KB of expected durations.
  * Everything a person needs later (outcomes, errors) is in the run log, not here.
  */
 
@@ -56,8 +56,8 @@ export const DispatchState = z.strictObject({
   manifest: z.string().min(1).max(64),
   /** base64url bitset over manifest positions: selected models not yet submitted. */
   pending: z.string().max(20_000),
-  /** `position:seconds` (base 36) of past build durations, for models pending or in flight. */
-  expected: z.string().max(60_000),
+  /** Past build durations of the models pending or in flight (encodeDurations). */
+  expected: z.string().max(200_000),
   inFlight: z.array(InFlightBuild).max(40),
   /** Ticks of this execution (history budget) and executions so far (continuations). */
   ticks: z.number().int().min(0),
@@ -117,20 +117,31 @@ export function decodeBitset(text: string, size: number): Set<number> {
   return positions;
 }
 
-export function encodeDurations(durations: ReadonlyMap<number, number>): string {
-  return [...durations]
-    .map(([p, s]) => `${p.toString(36)}:${Math.max(0, Math.round(s)).toString(36)}`)
-    .join(',');
+/** Longest duration the state carries (18.2 hours); a longer build is expected at this, then looked at by age. */
+export const MAX_EXPECTED_SECONDS = 65_534;
+
+/**
+ * Past build durations as two bytes per manifest position (seconds + 1; 0 = none), base64url; empty
+ * when no model has one. Fixed width keeps the state's size a function of the manifest alone: 5,000
+ * models cost 13.4 KB whatever their durations.
+ */
+export function encodeDurations(durations: ReadonlyMap<number, number>, size: number): string {
+  if (durations.size === 0) return '';
+  const bytes = Buffer.alloc(size * 2);
+  for (const [p, seconds] of durations) {
+    if (p < 0 || p >= size) continue;
+    bytes.writeUInt16LE(Math.min(MAX_EXPECTED_SECONDS, Math.max(0, Math.round(seconds))) + 1, p * 2);
+  }
+  return bytes.toString('base64url');
 }
 
-export function decodeDurations(text: string): Map<number, number> {
+export function decodeDurations(text: string, size: number): Map<number, number> {
   const durations = new Map<number, number>();
   if (text === '') return durations;
-  for (const pair of text.split(',')) {
-    const [p, s] = pair.split(':');
-    const position = Number.parseInt(p ?? '', 36);
-    const seconds = Number.parseInt(s ?? '', 36);
-    if (Number.isInteger(position) && Number.isInteger(seconds)) durations.set(position, seconds);
+  const bytes = Buffer.from(text, 'base64url');
+  for (let p = 0; p < size && p * 2 + 1 < bytes.length; p++) {
+    const value = bytes.readUInt16LE(p * 2);
+    if (value > 0) durations.set(p, value - 1);
   }
   return durations;
 }

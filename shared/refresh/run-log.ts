@@ -71,9 +71,12 @@ export function insertFailureSql(runId: string, trigger: string, model: string, 
   const started = `CAST(${literal(startedAt.replace('T', ' ').replace('Z', ''))} AS TIMESTAMP)`;
   const r = literal(runId);
   const m = literal(model);
+  // One type for both uses of the parameter (PostgreSQL cannot deduce one for an untyped `$n` used as
+  // a select-list value and in a comparison: "inconsistent types deduced for parameter").
+  const id = 'CAST(:statement_id AS VARCHAR(128))';
   return `INSERT INTO ${bookkeeping.runLog} ("run_id", "model", "trigger", "status", "started_at", "finished_at", "statement_id", "error")
-SELECT ${r}, ${m}, ${literal(trigger)}, 'failed', ${started}, ${NOW}, :statement_id, :error
-WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.runLog} WHERE "run_id" = ${r} AND "model" = ${m} AND "status" = 'failed' AND "statement_id" = :statement_id)`;
+SELECT ${r}, ${m}, ${literal(trigger)}, 'failed', ${started}, ${NOW}, ${id}, :error
+WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.runLog} WHERE "run_id" = ${r} AND "model" = ${m} AND "status" = 'failed' AND "statement_id" = ${id})`;
 }
 
 /**

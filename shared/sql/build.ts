@@ -103,7 +103,7 @@ function fullRebuild(model: ManifestModel, run: RunContext): string[] {
 
 /**
  * Drops the table a full rebuild swapped out, run as a statement of its own after the build committed
- * (CheckBuild does, so no `__zeo_old` is left once a refresh finished). It waits for queries still
+ * (the dispatcher submits it when it sees the build finished, without waiting for it). It waits for queries still
  * reading the old table; should it never run, the model's next build drops it first. For a model whose
  * build swaps nothing (merge, materialized view) there is no such table and it does nothing.
  */
@@ -166,7 +166,7 @@ const REFRESH_VIEW = 'REFRESH MATERIALIZED VIEW';
  * VIEW"): once it has finished, the view stays refreshed whatever the rest of the batch does. So the
  * lease is checked BEFORE it (`assert_lease`, a read: a build another run or a fence superseded never
  * refreshes), and only the success records follow. Should they fail all the same (their `claim_lease`
- * finds the lease gone, a serialization error, a cancel), RecordBuildFailure waits for the batch to end,
+ * finds the lease gone, a serialization error, a cancel), the dispatcher's failure record (shared/refresh/build-failure.ts) waits for the batch to end,
  * finds the REFRESH finished (`refreshCommitted`) and records the success instead of a failure. No LOCK
  * first: it would hold the lease table, and with it every other build's lease, for the whole refresh.
  * `auto_refresh: true` views are refreshed too: Redshift may delay auto refresh under load (developer

@@ -101,7 +101,7 @@ export interface RunContext {
  * fence is `claim_lease`'s DELETE of the run's own lease row instead: a concurrent fence or takeover
  * that deleted that row makes it fail with a serialization error, one that did so before the snapshot
  * leaves nothing to delete (see shared/sql/bookkeeping.ts). It comes first, so that from here to the
- * commit the lease takers and RecordBuildFailure, which LOCK the lease table first, wait for this build
+ * commit the lease takers and the failure record (shared/refresh/build-failure.ts), which LOCK the lease table first, wait for this build
  * rather than make it fail.
  */
 export function successRecords(model: ManifestModel, run: RunContext, rowsFrom: string): string[] {
