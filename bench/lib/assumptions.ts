@@ -12,6 +12,8 @@ export const LATENCY_MS = {
   dataApiSubmit: 120,
   /** DescribeStatement. */
   dataApiDescribe: 60,
+  /** ListStatements (one page of ≤ 100 statements, filtered by name prefix and status). */
+  dataApiList: 100,
   /** GetStatementResult. */
   dataApiResult: 80,
   /** A short bookkeeping statement (run log insert, table-state query) running in the warehouse. */

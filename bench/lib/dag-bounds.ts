@@ -1,10 +1,10 @@
 import type { Manifest } from '../../shared/project/manifest.js';
 
 /**
- * Lower bounds of a refresh's makespan from the DAG and the modeled SQL durations alone (no
- * orchestration overhead): the critical path (the physical limit), the sum over DAG levels of each
- * level's longest build (the limit of any level-by-level design), the capacity bound, and a
- * zero-overhead replay of our level/chunk structure.
+ * Bounds of a refresh's makespan from the DAG and the modeled SQL durations alone (no orchestration
+ * overhead): the critical path (the physical limit), the sum over DAG levels of each level's longest
+ * build (the limit of any level-by-level design), and the ideal schedule — a zero-overhead DAG-aware
+ * list schedule at the refresh's concurrency (the limit when concurrency, not the critical path, binds).
  */
 
 export interface DagBounds {
@@ -12,10 +12,15 @@ export interface DagBounds {
   /** Σ over levels of max(duration): a level-by-level design cannot beat this. */
   levelBarrierMs: number;
   sumDurationsMs: number;
-  /** Zero-overhead makespan of our structure: levels in order, chunks of ≤chunkSize, `chunks` at once, `perChunk` builds each. */
-  structureMs: number;
   /** Zero-overhead DAG-aware list schedule (no level barriers, longest-path-first) with `slots` builds at once. */
   dagAwareMs: number;
+  /**
+   * The same list schedule ordered by the longest remaining chain counted in models, not seconds:
+   * what a dispatcher that knows no build's duration can aim for (a first refresh).
+   */
+  dagAwareByCountMs: number;
+  /** Σ durations ÷ slots: no schedule at this concurrency beats it. */
+  capacityMs: number;
   levels: number[];
   /** The longest chain of models. */
   criticalChain: string[];
@@ -24,7 +29,7 @@ export interface DagBounds {
 export function dagBounds(
   manifest: Manifest,
   durations: ReadonlyMap<string, number>,
-  structure: { chunkSize: number; chunksAtOnce: number; perChunk: number },
+  slots: number,
 ): DagBounds {
   const ms = (m: string) => (durations.get(m) ?? 0) * 1000;
   const ups = new Map(manifest.models.map((m) => [m.name, m.refs]));
@@ -50,50 +55,36 @@ export function dagBounds(
   const chain: string[] = [];
   for (let m = end; m !== undefined; m = via.get(m)) chain.unshift(m);
   const levelBarrierMs = manifest.levels.reduce((acc, level) => acc + Math.max(0, ...level.map(ms)), 0);
-  let structureMs = 0;
-  for (const level of manifest.levels) {
-    const chunks: number[] = [];
-    for (let i = 0; i < level.length; i += structure.chunkSize) {
-      chunks.push(listSchedule(level.slice(i, i + structure.chunkSize).map(ms), structure.perChunk));
-    }
-    structureMs += listSchedule(chunks, structure.chunksAtOnce);
-  }
+  const sumDurationsMs = manifest.models.reduce((acc, m) => acc + ms(m.name), 0);
   return {
-    dagAwareMs: dagAwareSchedule(manifest, ms, structure.chunksAtOnce * structure.perChunk),
+    dagAwareMs: dagAwareSchedule(manifest, ms, slots),
+    dagAwareByCountMs: dagAwareSchedule(manifest, ms, slots, () => 1),
+    capacityMs: sumDurationsMs / Math.max(1, slots),
     criticalPathMs: end === undefined ? 0 : (finish.get(end) ?? 0),
     levelBarrierMs,
-    sumDurationsMs: manifest.models.reduce((acc, m) => acc + ms(m.name), 0),
-    structureMs,
+    sumDurationsMs,
     levels: manifest.levels.map((l) => l.length),
     criticalChain: chain,
   };
 }
 
-/** Makespan of jobs started in order on `slots` workers (a Map with MaxConcurrency = slots). */
-export function listSchedule(jobs: readonly number[], slots: number): number {
-  const free = new Array<number>(Math.max(1, slots)).fill(0);
-  let end = 0;
-  for (const job of jobs) {
-    let k = 0;
-    for (let i = 1; i < free.length; i++) if ((free[i] ?? 0) < (free[k] ?? 0)) k = i;
-    const done = (free[k] ?? 0) + job;
-    free[k] = done;
-    end = Math.max(end, done);
-  }
-  return end;
-}
-
 /**
  * What a dispatcher that starts each model as soon as its upstreams are built would achieve with the
- * same number of builds at once and no overhead: list scheduling, longest remaining path first.
+ * same number of builds at once and no overhead: list scheduling, longest remaining path first (path
+ * length measured with `weight`, by default the true durations).
  */
-export function dagAwareSchedule(manifest: Manifest, ms: (model: string) => number, slots: number): number {
+export function dagAwareSchedule(
+  manifest: Manifest,
+  ms: (model: string) => number,
+  slots: number,
+  weight: (model: string) => number = ms,
+): number {
   const downstream = new Map<string, string[]>(manifest.models.map((m) => [m.name, []]));
   for (const m of manifest.models) for (const r of m.refs) downstream.get(r)?.push(m.name);
   const tail = new Map<string, number>();
   for (const level of [...manifest.levels].reverse()) {
     for (const m of level)
-      tail.set(m, ms(m) + Math.max(0, ...(downstream.get(m) ?? []).map((d) => tail.get(d) ?? 0)));
+      tail.set(m, weight(m) + Math.max(0, ...(downstream.get(m) ?? []).map((d) => tail.get(d) ?? 0)));
   }
   const pending = new Map(manifest.models.map((m) => [m.name, m.refs.length]));
   const ready = manifest.models.filter((m) => m.refs.length === 0).map((m) => m.name);

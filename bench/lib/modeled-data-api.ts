@@ -6,8 +6,10 @@ import {
   ExecuteStatementCommand,
   type Field,
   GetStatementResultCommand,
+  ListStatementsCommand,
   RedshiftDataClient,
   type SqlParameter,
+  type StatementData,
 } from '@aws-sdk/client-redshift-data';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PGlite } from '@electric-sql/pglite';
@@ -29,10 +31,14 @@ import type { VirtualTime } from './virtual-time.js';
  * detection and run logs behave as the product wrote them. Only time is modeled:
  *
  * - a model build (a batch submitted without WaitTimeSeconds) runs its SQL at its modeled finish time
- *   and is STARTED until then;
+ *   and is STARTED until then; its SYSDATE (on Redshift the start of the batch's transaction) is the
+ *   submit time, so the run log records the build's real window and a later refresh reads real past
+ *   durations;
  * - bookkeeping statements (sent with WaitTimeSeconds) finish within the request after a short
  *   modeled duration;
- * - every API call costs its modeled round trip.
+ * - every API call costs its modeled round trip;
+ * - ListStatements matches StatementName as a case-sensitive prefix, filters by Status, returns the
+ *   newest first, at most MaxResults (≤ 100, 0 = 100) a page with a NextToken for the rest.
  *
  * The warehouse has unlimited capacity: durations do not depend on how many statements run at once,
  * for us and for the baselines alike.
@@ -47,10 +53,15 @@ interface StatementOutcome {
 
 interface ModeledStatement {
   id: string;
+  /** Creation order (ListStatements: newest first, ties by arrival). */
+  serial: number;
   name: string;
   submittedAt: number;
   finishAt: number;
+  isBatch: boolean;
   outcome: Promise<StatementOutcome> | undefined;
+  /** The outcome once the SQL has run (until then the statement is STARTED). */
+  settled?: StatementOutcome;
 }
 
 export interface DataApiCounts {
@@ -61,6 +72,8 @@ export interface DataApiCounts {
   describeStatement: number;
   getStatementResult: number;
   cancelStatement: number;
+  /** ListStatements calls (each page is a call). */
+  listStatements: number;
 }
 
 export interface ModeledDataApi {
@@ -71,6 +84,21 @@ export interface ModeledDataApi {
   noticedAt: Map<string, number>;
   /** DescribeStatement calls per model build (polls). */
   describesPerModel: Map<string, number>;
+  /**
+   * Each ListStatements call shared equally among the builds in flight when it was made (submitted
+   * and not yet described as ended): a model's share of the list calls that watched it.
+   */
+  listSharePerModel: Map<string, number>;
+  /** ListStatements calls made while each model's build was in flight (the looks it got). */
+  looksPerModel: Map<string, number>;
+  /**
+   * Data API calls by what they were for: the part of the statement name after `zeo:<run>:` (build,
+   * leases, leases:status, targets, outcomes, drop-old, plan, table-states, …); `list` for
+   * ListStatements. Describe/GetStatementResult/Cancel count under the statement they concern.
+   */
+  callsByPurpose: Map<string, number>;
+  /** Every Data API call: virtual time (ms) and operation. */
+  callLog: { at: number; op: DataApiOperation }[];
   /** Statement names of every query (statements whose rows were read), in order. */
   queries: string[];
   readonly eventsPut: number;
@@ -81,6 +109,14 @@ export interface ModeledDataApi {
   restore(): void;
   close(): Promise<void>;
 }
+
+export type DataApiOperation =
+  | 'BatchExecuteStatement'
+  | 'ExecuteStatement'
+  | 'DescribeStatement'
+  | 'GetStatementResult'
+  | 'CancelStatement'
+  | 'ListStatements';
 
 export interface ModeledDataApiOptions {
   vt: VirtualTime;
@@ -157,10 +193,19 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
     describeStatement: 0,
     getStatementResult: 0,
     cancelStatement: 0,
+    listStatements: 0,
   };
   const builds: ModeledDataApi['builds'] = [];
   const noticedAt = new Map<string, number>();
   const describesPerModel = new Map<string, number>();
+  const listSharePerModel = new Map<string, number>();
+  const looksPerModel = new Map<string, number>();
+  const callsByPurpose = new Map<string, number>();
+  const callLog: { at: number; op: DataApiOperation }[] = [];
+  /** Build statements submitted and not yet seen ended by a DescribeStatement: model by statement id. */
+  const buildsInFlight = new Map<string, string>();
+  /** Long statements whose SQL has not run yet: the only ones ListStatements can find STARTED. */
+  const running = new Set<ModeledStatement>();
   const queries: string[] = [];
   const byToken = new Map<string, string>();
   let serial = 0;
@@ -170,6 +215,24 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
     return `00000000-0000-4000-8000-${serial.toString(16).padStart(12, '0')}`;
   };
   const modelOf = (statementName: string) => statementName.split(':').find((part) => durations.has(part));
+  const isBuild = (statementName: string) =>
+    statementName.includes(':build:') || statementName.startsWith('baseline:');
+  /** `zeo:<run>:leases:status` → `leases:status`; a model name in it → `<model>`. */
+  const purposeOf = (statementName: string) => {
+    if (statementName.startsWith('baseline:')) return 'baseline build';
+    const parts = statementName.split(':').slice(2);
+    if (parts.length === 0) return 'bookkeeping';
+    const kind = parts.map((p) => (durations.has(p) ? '<model>' : p));
+    // Tick, batch and chunk numbers vary; the purpose is what stays.
+    return kind.filter((p) => !/^[0-9-]+$/.test(p)).join(':') || 'other';
+  };
+  const countCall = (purpose: string, op: DataApiOperation) => {
+    callsByPurpose.set(purpose, (callsByPurpose.get(purpose) ?? 0) + 1);
+    callLog.push({ at: vt.now(), op });
+  };
+  /** SYSDATE of a build batch: the start of its transaction, i.e. when it was submitted. */
+  const sysdateAt = (sql: string, ms: number) =>
+    sql.replace(/(?<![\w."$])SYSDATE(?![\w"$(])/gi, `CAST(${quoteLiteral(sqlTimestamp(ms))} AS TIMESTAMP)`);
 
   /** Runs statements as one transaction at the current virtual time. */
   const execute = async (sqls: readonly string[], parameters?: SqlParameter[]): Promise<StatementOutcome> => {
@@ -206,16 +269,24 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
     }
   };
 
-  const shortStatement = async (name: string, sqls: readonly string[], parameters?: SqlParameter[]) => {
+  const shortStatement = async (
+    name: string,
+    sqls: readonly string[],
+    isBatch: boolean,
+    parameters?: SqlParameter[],
+  ) => {
     await vt.sleep(LATENCY_MS.dataApiSubmit + LATENCY_MS.bookkeepingStatement);
     const id = newId();
     const outcome = await execute(sqls, parameters);
     statements.set(id, {
       id,
+      serial,
       name,
       submittedAt: vt.now(),
       finishAt: vt.now(),
+      isBatch,
       outcome: Promise.resolve(outcome),
+      settled: outcome,
     });
     return { id, outcome };
   };
@@ -232,18 +303,37 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
     await vt.sleep(LATENCY_MS.dataApiSubmit);
     const existing = token ? byToken.get(token) : undefined;
     if (existing) return existing;
-    const model = modelOf(name);
+    const model = isBuild(name) ? modelOf(name) : undefined;
     const seconds = model === undefined ? 0 : (durations.get(model) ?? 0);
     const id = newId();
     const submittedAt = vt.now();
     const finishAt = submittedAt + seconds * 1000;
     const done: StatementOutcome = { status: 'FINISHED', columns: [], rows: [] };
-    const outcome = vt.sleep(finishAt - submittedAt).then(() => (sqls ? execute(sqls) : done));
-    statements.set(id, { id, name, submittedAt, finishAt, outcome });
+    const statement: ModeledStatement = {
+      id,
+      serial,
+      name,
+      submittedAt,
+      finishAt,
+      isBatch: sqls !== undefined,
+      outcome: undefined,
+    };
+    const body = sqls && model !== undefined ? sqls.map((sql) => sysdateAt(sql, submittedAt)) : sqls;
+    statement.outcome = vt
+      .sleep(finishAt - submittedAt)
+      .then(() => (body ? execute(body) : done))
+      .then((outcome) => {
+        statement.settled = outcome;
+        running.delete(statement);
+        return outcome;
+      });
+    statements.set(id, statement);
+    running.add(statement);
     if (token) byToken.set(token, id);
     if (model !== undefined) {
       counts.buildBatches++;
       builds.push({ model, submittedAt, finishAt });
+      buildsInFlight.set(id, model);
     }
     return id;
   };
@@ -251,8 +341,9 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
   data.on(BatchExecuteStatementCommand).callsFake(async (input) => {
     counts.batchExecuteStatement++;
     const name = input.StatementName ?? '';
+    countCall(purposeOf(name), 'BatchExecuteStatement');
     if (input.WaitTimeSeconds !== undefined) {
-      const { id, outcome } = await shortStatement(name, input.Sqls ?? []);
+      const { id, outcome } = await shortStatement(name, input.Sqls ?? [], true);
       return { Id: id, Status: outcome.status };
     }
     return { Id: await longStatement(name, input.ClientToken, input.Sqls ?? []) };
@@ -260,11 +351,12 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
   data.on(ExecuteStatementCommand).callsFake(async (input) => {
     counts.executeStatement++;
     const name = input.StatementName ?? '';
+    countCall(purposeOf(name), 'ExecuteStatement');
     if (input.WaitTimeSeconds === undefined && modelOf(name) !== undefined) {
       // The baselines' one statement per model: its duration is modeled, its text is not run.
       return { Id: await longStatement(name, input.ClientToken, undefined) };
     }
-    const { id, outcome } = await shortStatement(name, [input.Sql ?? ''], input.Parameters);
+    const { id, outcome } = await shortStatement(name, [input.Sql ?? ''], false, input.Parameters);
     return { Id: id, ...(input.WaitTimeSeconds === undefined ? {} : { Status: outcome.status }) };
   });
   data.on(DescribeStatementCommand).callsFake(async (input) => {
@@ -275,10 +367,12 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
       throw Object.assign(new Error(`Query does not exist: ${input.Id}`), {
         name: 'ResourceNotFoundException',
       });
-    const model = modelOf(s.name);
+    countCall(purposeOf(s.name), 'DescribeStatement');
+    const model = isBuild(s.name) ? modelOf(s.name) : undefined;
     if (model !== undefined) describesPerModel.set(model, (describesPerModel.get(model) ?? 0) + 1);
     if (vt.now() < s.finishAt) return { Id: s.id, Status: 'STARTED' };
     const outcome = await s.outcome;
+    buildsInFlight.delete(s.id);
     if (model !== undefined && !noticedAt.has(model)) noticedAt.set(model, vt.now());
     return {
       Id: s.id,
@@ -294,6 +388,7 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
     const s = statements.get(input.Id ?? '');
     if (!s?.outcome)
       throw Object.assign(new Error('unknown statement'), { name: 'ResourceNotFoundException' });
+    countCall(purposeOf(s.name), 'GetStatementResult');
     queries.push(s.name);
     const outcome = await s.outcome;
     return {
@@ -302,10 +397,53 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
       TotalNumRows: outcome.rows.length,
     };
   });
-  data.on(CancelStatementCommand).callsFake(async () => {
+  data.on(CancelStatementCommand).callsFake(async (input) => {
     counts.cancelStatement++;
+    countCall(purposeOf(statements.get(input.Id ?? '')?.name ?? ''), 'CancelStatement');
     await vt.sleep(LATENCY_MS.dataApiDescribe);
     return { Status: true };
+  });
+  data.on(ListStatementsCommand).callsFake(async (input) => {
+    counts.listStatements++;
+    countCall('list', 'ListStatements');
+    // The builds this call watches: submitted, and not yet seen ended.
+    const watched = [...buildsInFlight.values()];
+    for (const model of watched) {
+      listSharePerModel.set(model, (listSharePerModel.get(model) ?? 0) + 1 / watched.length);
+      looksPerModel.set(model, (looksPerModel.get(model) ?? 0) + 1);
+    }
+    await vt.sleep(LATENCY_MS.dataApiList);
+    const now = vt.now();
+    const statusOf = (s: ModeledStatement): string =>
+      now < s.finishAt || s.settled === undefined ? 'STARTED' : s.settled.status;
+    const wanted = input.Status ?? 'ALL';
+    const prefix = input.StatementName;
+    // Short statements end within their request: only long ones can be STARTED.
+    const pool = wanted === 'STARTED' ? [...running] : [...statements.values()];
+    const matching = pool
+      .filter(
+        (s) =>
+          (prefix === undefined || s.name.startsWith(prefix)) && (wanted === 'ALL' || statusOf(s) === wanted),
+      )
+      .sort((a, b) => b.submittedAt - a.submittedAt || b.serial - a.serial);
+    const max = input.MaxResults || 100;
+    if (max < 0 || max > 100)
+      throw Object.assign(new Error('MaxResults must be between 0 and 100'), { name: 'ValidationException' });
+    const offset = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64url').toString()) : 0;
+    const page = matching.slice(offset, offset + max);
+    const next = offset + page.length;
+    const statementsOut: StatementData[] = page.map((s) => ({
+      Id: s.id,
+      Status: statusOf(s) as StatementData['Status'],
+      StatementName: s.name,
+      CreatedAt: new Date(s.submittedAt),
+      UpdatedAt: new Date(Math.min(now, s.finishAt)),
+      IsBatchStatement: s.isBatch,
+    }));
+    return {
+      Statements: statementsOut,
+      ...(next < matching.length ? { NextToken: Buffer.from(String(next)).toString('base64url') } : {}),
+    };
   });
   eventBridge.on(PutEventsCommand).callsFake(async (input: PutEventsCommandInput) => {
     await vt.sleep(LATENCY_MS.dataApiDescribe);
@@ -322,6 +460,10 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
     builds,
     noticedAt,
     describesPerModel,
+    listSharePerModel,
+    looksPerModel,
+    callsByPurpose,
+    callLog,
     queries,
     get eventsPut() {
       return eventsPut;
@@ -331,7 +473,8 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
       counts.executeStatement +
       counts.describeStatement +
       counts.getStatementResult +
-      counts.cancelStatement,
+      counts.cancelStatement +
+      counts.listStatements,
     async touchTables(changed, at) {
       let n = 100;
       for (const table of changed) {
@@ -349,6 +492,10 @@ export async function installModeledDataApi(options: ModeledDataApiOptions): Pro
       builds.length = 0;
       noticedAt.clear();
       describesPerModel.clear();
+      listSharePerModel.clear();
+      looksPerModel.clear();
+      callsByPurpose.clear();
+      callLog.length = 0;
       queries.length = 0;
       eventsPut = 0;
     },

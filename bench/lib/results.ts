@@ -8,39 +8,112 @@ export interface BaselineFigures {
   polls: number;
 }
 
-export interface SimResult {
+export interface CallRate {
+  meanPerSecond: number;
+  peak1s: number;
+  /** Calls per second in the busiest 10-second window. */
+  peak10s: number;
+}
+
+export interface DataApiRate extends CallRate {
+  byOperation: Record<string, CallRate & { calls: number }>;
+}
+
+export interface Spread {
+  mean: number;
+  median: number;
+  max: number;
+}
+
+/** One refresh's own figures (a simulation runs one, or two: the second with past durations). */
+export interface RefreshFigures {
+  status: string;
+  makespanSeconds: number;
+  /** Until the first build was submitted (plan: bookkeeping, table states, model states, run plan). */
+  firstSubmitSeconds: number;
+  /** From the last build's SQL end to the end of the execution (notice, summary). */
+  tailSeconds: number;
+  /** How long after its SQL ended each build was seen ended. */
+  noticeLagSeconds: Spread;
+  /** How long after its last upstream's SQL ended each build was submitted (roots: after the first submit). */
+  startDelaySeconds: Spread;
+  /** Builds seen ended more than 5 s after their SQL ended. */
+  lateNotices: number;
+  /**
+   * Along the DAG's critical chain (longest chain of SQL durations): Σ of the waits between an
+   * upstream's SQL end and the next model's submit (notice lag + tick work + any wait for a slot).
+   */
+  criticalChainWaitSeconds: number;
+  executions: { total: number; byMachine: Record<string, number> };
+  transitions: number;
+  transitionsByState: Record<string, number>;
+  lambdaInvocations: number;
+  functions: Record<string, { invocations: number; billedMs: number }>;
+  dataApi: Record<string, number>;
+  dataApiByPurpose: Record<string, number>;
+  modelsBuilt: number;
+  buildBatches: number;
+  /** DescribeStatement calls per build plus its share of the ListStatements calls. */
+  pollsPerModel: Spread;
+  describesPerModel: Spread;
+  /** ListStatements calls made while a build was in flight. */
+  looksPerModel: Spread;
+  ticks: {
+    ticks: number;
+    idle: number;
+    withStarts: number;
+    withEnds: number;
+    maxBuilding: number;
+    meanBuilding: number;
+    waitSeconds: { sum: number; atMax: number; atMin: number };
+  };
+  maxHistory: { events: number; machine: string; execution: string };
+  maxPayload: { bytes: number; where: string; machine: string };
+  /** History events of the first execution (the one a person starts). */
+  parentHistoryEvents: number;
+  /** Data API calls per second: over the whole refresh, in its busiest 1-second and 10-second windows. */
+  dataApiRate: DataApiRate;
+  realSeconds: number;
+}
+
+export interface SimResult extends RefreshFigures {
   models: number;
   maxConcurrency: number;
   seed: number;
-  status: string;
   levels: number[];
   durations: { sumSeconds: number; medianSeconds: number; maxSeconds: number; minSeconds: number };
   criticalPathSeconds: number;
   criticalChain: number;
   levelBarrierSeconds: number;
-  structureSeconds: number;
+  /** Zero-overhead DAG-aware list schedule at maxConcurrency (the ideal schedule). */
   dagAwareSeconds: number;
-  makespanSeconds: number;
-  noticeLagSeconds: { mean: number; max: number };
-  executions: { total: number; byMachine: Record<string, number> };
-  transitions: number;
-  lambdaInvocations: number;
-  functions: Record<string, { invocations: number; billedMs: number }>;
-  dataApi: Record<string, number>;
-  modelsBuilt: number;
-  buildBatches: number;
-  pollsPerModel: { mean: number; median: number; max: number };
-  loopTransitionsPerModel: { mean: number; median: number; max: number };
-  maxHistory: { events: number; machine: string; execution: string };
-  maxPayload: { bytes: number; where: string; machine: string };
-  parentHistoryEvents: number;
+  /** The ideal schedule ordered by remaining chain length in models (no durations known). */
+  dagAwareByCountSeconds: number;
+  /** Σ durations ÷ maxConcurrency. */
+  capacitySeconds: number;
+  /** The same DAG refreshed again (fullRefresh) with every model's past duration in the run log. */
+  secondRun?: RefreshFigures;
   baselines?: { sequential: BaselineFigures; threads4: BaselineFigures };
-  realSeconds: number;
   peakRssMb: number;
 }
 
+/** One build alone in a refresh (selected by name): how often it is looked at, without and with history. */
+export interface PollPoint {
+  seconds: number;
+  /** ListStatements calls while it ran + its DescribeStatement calls. */
+  polls: number;
+  looks: number;
+  describes: number;
+  /** State transitions of the whole refresh of this one model. */
+  transitions: number;
+  noticeLagSeconds: number;
+}
+
 export interface PollsResult {
-  points: { seconds: number; polls: number; loopTransitions: number; noticeLagSeconds: number }[];
+  /** First build of each model: no past duration. */
+  points: PollPoint[];
+  /** The same model built again: the dispatcher waits for its past duration. */
+  withHistory: PollPoint[];
   status: string;
 }
 

@@ -1,40 +1,50 @@
-import { CHUNK_SIZE } from '../../functions/plan-refresh/core.js';
+import { MAX_FAILURES_PER_TICK } from '../../functions/dispatch-builds/core.js';
 import { type AslDefinition, allStates, loadDefinitions } from '../../local/sfn/definitions.js';
-import { MAX_POLL_SECONDS, nextPollSeconds } from '../../shared/refresh/polling.js';
+import { RefreshContext } from '../../shared/refresh/dispatch-state.js';
+import {
+  HISTORY_EVENTS_PER_TICK,
+  MAX_WAIT_SECONDS,
+  MIN_LOOK_SECONDS,
+  nextLookSeconds,
+  TICKS_PER_EXECUTION,
+} from '../../shared/refresh/polling.js';
 import { historyWeight, stateIndex } from './history.js';
 
 /**
  * The parts of the product's design the figures depend on, read from the product itself (never
- * restated here): chunk size, chunks built at once, the poll loop and its history cost, the poll cap.
+ * restated here): the dispatcher loop of curated-refresh and its history cost, when an execution
+ * continues as a new one, the bounds of the wait between ticks, the concurrency limit.
  */
 export interface RefreshStructure {
-  chunkSize: number;
-  chunksAtOnce: number;
-  /** State names of one poll round in curated-build (Wait → CheckBuild → Choice). */
-  pollCycle: string[];
-  /** AWS history events one poll round adds to its execution. */
-  historyEventsPerPoll: number;
-  maxPollSeconds: number;
-  /** Statement age (s) at which a wait first reaches the cap (MAX_POLL_SECONDS); later waits grow again with the age (shared/refresh/polling.ts). */
+  /** State machines the refresh uses (curated-refresh only, since the dispatcher loop). */
+  machines: string[];
+  /** States of curated-refresh. */
+  states: number;
+  /** State names of one dispatcher tick (Wait → DispatchBuilds → Choice), read from the ASL. */
+  tickCycle: string[];
+  /** AWS history events one tick adds, from the ASL and the history mapping (bench/lib/history.ts). */
+  historyEventsPerTick: number;
+  /** The same figure as the product budgets it (shared/refresh/polling.ts HISTORY_EVENTS_PER_TICK). */
+  productHistoryEventsPerTick: number;
+  /** Ticks after which an execution continues as a new one (TICKS_PER_EXECUTION). */
+  ticksPerExecution: number;
+  minLookSeconds: number;
+  maxWaitSeconds: number;
+  /** Build age (s) at which the wait for a build without history first reaches MAX_WAIT_SECONDS. */
   capReachedAfterSeconds: number;
+  /** Failures fenced and recorded per tick (MAX_FAILURES_PER_TICK). */
+  maxFailuresPerTick: number;
+  /** The largest refresh.maxConcurrency the project schema accepts. */
+  maxConcurrencyLimit: number;
 }
 
 export function refreshStructure(
   definitions: Record<string, AslDefinition> = loadDefinitions(),
 ): RefreshStructure {
   const refresh = definitions.CuratedRefreshStateMachine;
-  const build = definitions.CuratedBuildStateMachine;
-  if (!refresh || !build) throw new Error('curated-refresh / curated-build definitions not found');
-  // The Map whose iterations start the child executions (BuildChunks).
-  const chunks = [...allStates(refresh)].find(
-    ([, s]) =>
-      s.Type === 'Map' &&
-      Object.values(s.ItemProcessor?.States ?? s.Iterator?.States ?? {}).some((inner) =>
-        inner.Resource?.includes(':states:startExecution'),
-      ),
-  );
-  const chunksAtOnce = Number(chunks?.[1].MaxConcurrency ?? 1);
-  const states = new Map(allStates(build));
+  if (!refresh) throw new Error('curated-refresh definition not found');
+  const states = new Map(allStates(refresh));
+  // The loop: from the Wait state, follow Next (a Task) or Default (the Choice) until it closes.
   const wait = [...states].find(([, s]) => s.Type === 'Wait');
   const cycle: string[] = [];
   for (let name = wait?.[0]; name !== undefined && !cycle.includes(name); ) {
@@ -47,8 +57,8 @@ export function refreshStructure(
           ? state.Default
           : undefined;
   }
-  const index = stateIndex(build);
-  const historyEventsPerPoll = cycle.reduce((acc, name) => {
+  const index = stateIndex(refresh);
+  const historyEventsPerTick = cycle.reduce((acc, name) => {
     const type = states.get(name)?.Type ?? '';
     return (
       acc +
@@ -57,14 +67,19 @@ export function refreshStructure(
     );
   }, 0);
   let capReachedAfterSeconds = 0;
-  while (nextPollSeconds(capReachedAfterSeconds) < MAX_POLL_SECONDS && capReachedAfterSeconds < 86_400)
+  while (nextLookSeconds(capReachedAfterSeconds) < MAX_WAIT_SECONDS && capReachedAfterSeconds < 86_400)
     capReachedAfterSeconds++;
   return {
-    chunkSize: CHUNK_SIZE,
-    chunksAtOnce,
-    pollCycle: cycle,
-    historyEventsPerPoll,
-    maxPollSeconds: MAX_POLL_SECONDS,
+    machines: Object.keys(definitions).filter((k) => k.startsWith('Curated')),
+    states: states.size,
+    tickCycle: cycle,
+    historyEventsPerTick,
+    productHistoryEventsPerTick: HISTORY_EVENTS_PER_TICK,
+    ticksPerExecution: TICKS_PER_EXECUTION,
+    minLookSeconds: MIN_LOOK_SECONDS,
+    maxWaitSeconds: MAX_WAIT_SECONDS,
     capReachedAfterSeconds,
+    maxFailuresPerTick: MAX_FAILURES_PER_TICK,
+    maxConcurrencyLimit: RefreshContext.shape.maxConcurrency.maxValue ?? 40,
   };
 }

@@ -174,8 +174,14 @@ export function syntheticProject(options: SyntheticOptions): SyntheticProject {
   return { manifest, durations, sourceTables, layerSizes: counts };
 }
 
-/** Independent models (one level), one per given SQL duration: for polls-versus-duration curves. */
-export function flatProject(secondsList: readonly number[]): SyntheticProject {
+/**
+ * Independent models (one level), one per given SQL duration: for polls-versus-duration curves and
+ * long-build history. refresh.maxConcurrency defaults to as many as there are models, at most 40.
+ */
+export function flatProject(
+  secondsList: readonly number[],
+  maxConcurrency = Math.min(40, Math.max(1, secondsList.length)),
+): SyntheticProject {
   const tables = secondsList.map((_, i) => `orders_${i}`);
   const files: { path: string; text: string }[] = [];
   const durations = new Map<string, number>();
@@ -191,7 +197,7 @@ export function flatProject(secondsList: readonly number[]): SyntheticProject {
     durations.set(name, seconds);
   });
   const manifest = compileProject({
-    projectYml: PROJECT_YML(tables, Math.min(40, Math.max(1, secondsList.length))),
+    projectYml: PROJECT_YML(tables, maxConcurrency),
     modelFiles: files,
   });
   return { manifest, durations, sourceTables: tables, layerSizes: [secondsList.length] };

@@ -40,7 +40,11 @@ await runSection(async (args): Promise<ChangeAwareResult> => {
   };
   if (!hasChangeDetection())
     return { ...empty, reason: 'functions/plan-refresh/core.ts has no change detection yet' };
-  const project = syntheticProject({ models, seed: 20260501 + models });
+  const project = syntheticProject({
+    models,
+    seed: 20260501 + models,
+    maxConcurrency: args.number('concurrency', 40),
+  });
   const bench = await RefreshBench.create(project.manifest, project.durations);
   try {
     const built = (run: { output: unknown }) =>

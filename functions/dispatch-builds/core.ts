@@ -247,6 +247,7 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
     deps,
   );
   const toSubmit: { p: number; model: string; mode: InFlightBuild['mode'] }[] = [];
+  const builtMeanwhile: string[] = [];
   for (const [i, answer] of answers.entries()) {
     const p = candidates[i] ?? -1;
     const before = retrying.find((w) => w.m === p);
@@ -284,11 +285,16 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
         });
         release.push(answer.model);
         report.finished.push(answer.model);
+        // Its builder may have stopped before it dropped what a full rebuild swapped out (a refresh
+        // ended by an error while the batch ran on), and this run will not build the model.
+        if (index.model(answer.model).materialized !== 'materialized_view') builtMeanwhile.push(answer.model);
         break;
       case 'built_by_this_run':
-        // A retried tick whose first attempt's build has committed since: nothing to submit.
+        // A retried tick whose first attempt's build has committed since: nothing to submit, but the
+        // table a full rebuild swapped out is still there (no tick saw the build finish).
         release.push(answer.model);
         report.finished.push(answer.model);
+        if (index.model(answer.model).materialized !== 'materialized_view') builtMeanwhile.push(answer.model);
         break;
       case 'acquired': {
         const mode = chooseBuildMode(
@@ -301,6 +307,9 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
       }
     }
   }
+  // Submitted before the leases go (without waiting): no other run's build of these models is running.
+  if (builtMeanwhile.length > 0)
+    await dropSwappedOutLater(builtMeanwhile, refresh.runId, `${tickId}-built`, deps);
   if (outcomes.length > 0 || release.length > 0) {
     await runInBatches(
       warehouse,

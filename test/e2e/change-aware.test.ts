@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalOrchestrator, startLocalOrchestrator } from '../../local/app.js';
+import { LEASE_RETRY_SECONDS } from '../../shared/refresh/polling.js';
+import { buildStatementPrefix } from '../../shared/sql/build.js';
 import { shopFile, useShopVariant } from '../helpers/manifest-variant.js';
 
 /**
@@ -176,12 +178,24 @@ describe('End to end on the local stack: change-aware refreshes', () => {
     );
     await app.stack.source.exec(`UPDATE public.shipments SET carrier = 'fedex' WHERE shipment_id = 10`);
     await app.stack.simulator.replicate();
-    const { built, record } = await refresh({ select: 'fct_shipments' });
+    const leased = app.stack.clock.now().getTime();
+    const { name, built, record } = await refresh({ select: 'fct_shipments' });
     expect(built).toEqual(['fct_shipments']);
-    const child = app.sfn.executions.find((e) => e.parentArn === record.executionArn);
-    const checks =
-      child?.events.filter((e) => e.type === 'StateEntered' && e.state?.name === 'CheckBuild').length ?? 0;
-    expect(checks).toBeGreaterThan(5); // it waited for the lease before building
+    // It asked for the lease again every LEASE_RETRY_SECONDS until the crashed holder's expired, and
+    // submitted the build only then.
+    const ticks = record.events.filter((e) => e.type === 'StateExited' && e.state?.name === 'DispatchBuilds');
+    const startedAt = ticks.findIndex((e) =>
+      JSON.stringify((e.state?.output as { last?: { started?: string[] } })?.last?.started ?? []).includes(
+        'fct_shipments',
+      ),
+    );
+    // 30 minutes of a held lease: a look every LEASE_RETRY_SECONDS, then the tick that submits.
+    expect(startedAt).toBeGreaterThanOrEqual((30 * 60) / LEASE_RETRY_SECONDS);
+    expect(startedAt).toBeLessThanOrEqual((30 * 60) / LEASE_RETRY_SECONDS + 2);
+    const submitted = app.stack.dataApi.log.find(
+      (l) => l.index === 1 && l.statementName === `${buildStatementPrefix(name)}fct_shipments`,
+    );
+    expect((submitted?.receivedAt.getTime() ?? 0) - leased).toBeGreaterThanOrEqual(30 * 60_000);
     expect(await rows('SELECT * FROM zeo.model_lease')).toEqual([]);
   });
 });

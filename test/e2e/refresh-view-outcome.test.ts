@@ -1,10 +1,10 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recordBuildFailure } from '../../functions/record-build-failure/core.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { indexManifest } from '../../shared/graph/plan.js';
 import { compileProject } from '../../shared/project/compile.js';
 import { readProjectSources } from '../../shared/project/load.js';
+import { recordBuildFailure } from '../../shared/refresh/build-failure.js';
 import { acquireLeaseStatements } from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
 import { buildBatch } from '../../shared/sql/build.js';
@@ -16,7 +16,7 @@ import { dataClient } from '../local/support.js';
  * transaction of its own" (SQL reference "REFRESH MATERIALIZED VIEW"), so a refresh_view batch cannot
  * take it back when a statement after it fails: the outcome recorded for the build must match what
  * happened to the view — never `failed` next to a committed refresh, never `success` without one.
- * Driven with the real batch, the real Data API client and RecordBuildFailure's core.
+ * Driven with the real batch, the real Data API client and the dispatcher's recordBuildFailure.
  */
 
 const manifest = compileProject(readProjectSources('examples/shop/curated'));
@@ -83,7 +83,7 @@ async function recordedFor(runId: string): Promise<string[]> {
   return rows.map((r) => r.status);
 }
 
-/** What the curated-build state machine does with a FAILED build: RecordBuildFailure. */
+/** What the dispatcher does with a build it sees FAILED: recordBuildFailure, error as `STATUS: text`. */
 async function failAndRecord(runId: string, described: StatementDescription) {
   return recordBuildFailure(
     {
@@ -93,8 +93,7 @@ async function failAndRecord(runId: string, described: StatementDescription) {
       mode: 'refresh_view',
       statementId: described.id,
       submittedAt: new Date().toISOString(),
-      status: described.status,
-      ...(described.error ? { error: described.error } : {}),
+      error: `${described.status}: ${described.error ?? 'no error message'}`,
     },
     { warehouse, now: () => new Date(), index },
   );
@@ -151,7 +150,8 @@ describe('refresh_view: the recorded outcome matches the view', () => {
   });
 
   it('a build still running when its failure is recorded is awaited, then fenced off before it refreshes', async () => {
-    // The poll Lambda died (say) while the batch waited to run: RecordBuildFailure must not guess.
+    // The dispatcher gave up on a build (say, cancelled after the Data API's 24 hours) while the batch
+    // waited to run: recordBuildFailure must not guess.
     const hold = stack.dataApi.hold((s) => s.sqls.some((sql) => sql.startsWith('REFRESH MATERIALIZED VIEW')));
     await warehouse.run(acquireLeaseStatements(VIEW.name, 'run-held', 60), {
       statementName: 'test:lease:held',
@@ -166,7 +166,7 @@ describe('refresh_view: the recorded outcome matches the view', () => {
       mode: 'refresh_view' as const,
       statementId: id,
       submittedAt: new Date().toISOString(),
-      failure: { Error: 'Lambda.Unknown', Cause: 'the poll Lambda died' },
+      error: 'BuildTimeoutError: build still running after 25 hours; cancelled',
     };
     const deps = { warehouse, now: () => new Date(), index };
     await expect(recordBuildFailure(event, deps)).rejects.toMatchObject({
@@ -178,7 +178,7 @@ describe('refresh_view: the recorded outcome matches the view', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     // The fence the first attempt left makes the batch's lease check fail before its REFRESH; the
-    // state machine's retry then records the truth.
+    // dispatcher's next tick then records the truth.
     expect((await warehouse.describe(id)).error).toMatch(/superseded/);
     expect((await recordBuildFailure(event, deps)).status).toBe('failed');
     expect({ fresh: await viewIsFresh(), recorded: await recordedFor('run-held') }).toEqual({

@@ -50,7 +50,7 @@ describe('Serialization conflicts through the state machines', () => {
     ]);
     // Two build batches: the one stopped, and the resubmission that committed.
     const builds = app.stack.dataApi.log.filter(
-      (l) => l.index === 1 && l.statementName === 'zeo:ser-once:dim_products',
+      (l) => l.index === 1 && l.statementName === 'zeo:ser-once:build:dim_products',
     );
     expect(builds.length).toBe(2);
     expect(await workTables()).toEqual([]);

@@ -14,6 +14,7 @@ import {
   ExecuteStatementCommand,
   type Field,
   GetStatementResultCommand,
+  ListStatementsCommand,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -35,14 +36,17 @@ interface StatementRecord {
   error?: string;
   rows: Record<string, unknown>[];
   columns: string[];
-  /** Polls still to answer STARTED before revealing the real status. */
+  /** Looks (ListStatements or DescribeStatement) still to answer STARTED before revealing the real status. */
   pendingPolls: number;
 }
 
 export interface FaultPlan {
   /** Make a build of this model fail (status FAILED) or be aborted (ABORTED) without running it. */
   failModel?: Map<string, 'FAILED' | 'ABORTED'>;
-  /** DescribeStatement answers STARTED this many times for every build before the real status. */
+  /**
+   * Every build stays STARTED for this many looks (a ListStatements that lists it, or a DescribeStatement)
+   * before its real status shows.
+   */
   pollsBeforeDone: number;
   /** The next N submissions are throttled (ActiveStatementsExceededException). */
   throttleSubmissions: number;
@@ -142,7 +146,7 @@ export async function createFakeAws(): Promise<FakeAws> {
       pendingPolls: 0,
     };
     // Model builds are the batches submitted with an idempotency token; bookkeeping runs without one.
-    const model = isBuild ? /^zeo:[^:]+:([A-Za-z0-9_]+)$/.exec(name)?.[1] : undefined;
+    const model = isBuild ? /^zeo:[^:]+:build:([A-Za-z0-9_]+)$/.exec(name)?.[1] : undefined;
     const forced = model ? faults.failModel?.get(model) : undefined;
     if (model) record.pendingPolls = faults.pollsBeforeDone;
     if (forced) {
@@ -238,6 +242,16 @@ export async function createFakeAws(): Promise<FakeAws> {
       Records: record.rows.map((row) => record.columns.map((c) => toField(row[c]))),
       TotalNumRows: record.rows.length,
     };
+  });
+  data.on(ListStatementsCommand).callsFake(async (input) => {
+    // Only the running statements are listed (the dispatcher asks for STARTED); one page is enough here.
+    const prefix = input.StatementName ?? '';
+    const wanted = input.Status ?? 'ALL';
+    const running = statements.filter(
+      (s) => (wanted === 'STARTED' || wanted === 'ALL') && s.pendingPolls > 0 && s.name.startsWith(prefix),
+    );
+    for (const s of running) s.pendingPolls--;
+    return { Statements: running.map((s) => ({ Id: s.id, StatementName: s.name, Status: 'STARTED' })) };
   });
   data.on(CancelStatementCommand).resolves({ Status: true });
 

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalOrchestrator } from '../../local/app.js';
 import type { DataApiErrorType } from '../../local/data-api/errors.js';
 import type { ExecutionRecord } from '../../local/sfn/runner.js';
+import type { DispatchState } from '../../shared/refresh/dispatch-state.js';
 import {
   attemptsOf,
   type Checksum,
@@ -176,16 +177,41 @@ describe('Data API throttling and ActiveStatementsExceededException bursts', () 
 
 const ABORT = {
   description:
-    'An operator aborts a running build (CancelStatement / pg_cancel_backend) before it touched the table. Defined outcome: CheckBuild sees ABORTED, the model is recorded failed, the refresh fails with a notification; the table keeps its rows.',
-  bound: 'the next poll',
+    'An operator aborts a running build (CancelStatement / pg_cancel_backend) before it touched the table. Defined outcome: the next DispatchBuilds tick no longer lists it running, describes it ABORTED and records the model failed (after the fence); the refresh fails with a notification; the table keeps its rows.',
+  bound: 'the next dispatcher tick',
 };
 const EXPIRED = {
   description:
-    'DescribeStatement answers ResourceNotFoundException for the build (results expire 24 h after a statement ends). Defined outcome: the poll fails, the model is recorded failed, the refresh fails with a notification; the table holds one complete version that the run log agrees with.',
-  bound: 'one poll (not retried)',
+    'The Data API no longer knows the build (its records expire 24 h after a statement ends): ListStatements does not list it and DescribeStatement answers ResourceNotFoundException. Defined outcome: the DispatchBuilds tick that looks at it fences the lease and records the model failed, or finds it committed and records nothing against it; the refresh fails with a notification (or succeeds when it had committed); the table holds one complete version that the run log agrees with.',
+  bound: 'one dispatcher tick after the submitting one (not retried)',
 };
 
 const isBuildOf = (sqls: readonly string[]) => sqls.some((s) => s.includes(`"${MODEL}__zeo_new"`));
+
+/**
+ * Has the Data API forget the statements a hold keeps: ListStatements leaves them out, as it leaves out
+ * a statement whose record expired (DescribeStatement is faulted separately). `hidden` counts the
+ * listings that left one out.
+ */
+function forgetStatements(hold: { readonly heldIds: readonly string[] }) {
+  const api = app.stack.dataApi;
+  const original = api.handle;
+  let hidden = 0;
+  api.handle = async (operation, body, caller) => {
+    const reply = await original.call(api, operation, body, caller);
+    if (operation !== 'ListStatements') return reply;
+    const page = reply as { Statements?: { Id?: string }[] };
+    const kept = (page.Statements ?? []).filter((st) => !hold.heldIds.includes(st.Id ?? ''));
+    if (kept.length !== (page.Statements ?? []).length) hidden++;
+    return { ...page, Statements: kept };
+  };
+  return {
+    hidden: () => hidden,
+    restore: () => {
+      api.handle = original;
+    },
+  };
+}
 
 describe('Statements aborted by an operator, and statement ids the Data API no longer knows', () => {
   it('an operator ABORT of a running build: recorded failed, old rows kept', async () => {
@@ -217,9 +243,11 @@ describe('Statements aborted by an operator, and statement ids the Data API no l
   });
 
   it('DescribeStatement for an expired id: the build is recorded failed, old rows kept', async () => {
-    // The build stays queued while its id "expires", and is let go after the failure was recorded:
-    // the fence RecordBuildFailure leaves must refuse its commit (nothing aborts it here).
+    // The build stays queued while its id "expires" (neither listed nor describable), and is let go
+    // after the failure was recorded: the fence the dispatcher leaves must refuse its commit (nothing
+    // aborts it here).
     const hold = app.stack.dataApi.hold((s) => isBuildOf(s.sqls));
+    const forgotten = forgetStatements(hold);
     app.stack.dataApi.injectFault({
       operation: 'DescribeStatement',
       errorType: 'ResourceNotFoundException',
@@ -232,6 +260,7 @@ describe('Statements aborted by an operator, and statement ids the Data API no l
     await hold.waitUntilHeld(1);
     const [id] = hold.heldIds;
     await execution.done;
+    forgotten.restore();
     hold.release();
     app.stack.dataApi.clearFaults();
     await app.stack.dataApi.settle();
@@ -239,36 +268,41 @@ describe('Statements aborted by an operator, and statement ids the Data API no l
     const late = id ? app.stack.dataApi.describe(id) : undefined;
     const after = await checksum(app, MODEL);
     const log = await runLog(app, 'expired-id', MODEL);
-    const polls = allAttempts(
-      app.sfn.executions.filter((e) => e.name.startsWith('expired-id')),
-      'CheckBuild',
-    );
+    // Ticks after the one that submitted: the first look must settle it (no retry, no waiting loop).
+    const looks =
+      allAttempts(
+        app.sfn.executions.filter((e) => e.name.startsWith('expired-id')),
+        'DispatchBuilds',
+      ) - 1;
     recorder.fault('DescribeStatement for an expired statement id', EXPIRED, {
       outcome:
         execution.error === 'CuratedRefreshFailedError' &&
         log.some((l) => l.status === 'failed' && /ResourceNotFound|does not exist/.test(l.error ?? ''))
-          ? `recorded failed after ${polls} poll(s), old rows kept`
+          ? `recorded failed after ${looks} look(s), old rows kept`
           : `unexpected: ${execution.status} ${JSON.stringify(log)}`,
       dataLost: !same(after, before),
       unhandled: !isDefinedOutcome(execution),
     });
+    expect(forgotten.hidden(), 'ListStatements was asked and did not list the build').toBeGreaterThan(0);
     expect(execution.error).toBe('CuratedRefreshFailedError');
     expect(log.map((l) => l.status)).toEqual(['failed']);
     expect(log[0]?.error).toMatch(/ResourceNotFound|does not exist/);
-    expect(polls).toBe(1);
+    expect(looks).toBe(1);
     expect(after).toEqual(before);
     expect(late?.Status, 'the late batch was refused by the fence').toBe('FAILED');
     expect(String(late?.Error)).toMatch(/superseded/);
   });
 
-  // The build commits, then its id "expires": RecordBuildFailure must see the build's own success.
+  // The build commits, then its id "expires": the dispatcher's fence must see the build's own success.
   it('DescribeStatement for an expired id after the build committed: run log agrees with the table', async () => {
     await changeSource(app);
     const expectedNew = await oracleChecksum(app, MODEL);
-    let describes = 0;
+    let looks = 0;
     const sfn = customRunner(app, {
-      checkBuild: async (payload, real) => {
-        describes++;
+      dispatchBuilds: async (payload, real) => {
+        // Only the ticks that look at a submitted build; the first one submits it.
+        if (!(payload as DispatchState).inFlight.some((b) => b.id !== null)) return real(payload);
+        looks++;
         await app.stack.dataApi.settle();
         app.stack.dataApi.injectFault({
           operation: 'DescribeStatement',
@@ -295,7 +329,7 @@ describe('Statements aborted by an operator, and statement ids the Data API no l
       dataLost: !same(after, expectedNew),
       unhandled: !isDefinedOutcome(execution),
     });
-    expect(describes).toBe(1);
+    expect(looks).toBe(1);
     expect(after).toEqual(expectedNew);
     expect(statuses, 'the table was rebuilt; the run log says so, once').toEqual(['success']);
     expect(execution.status, 'a build that committed is not a failed refresh').toBe('SUCCEEDED');
@@ -311,21 +345,51 @@ const LAMBDA = {
 };
 
 describe('Lambda service errors', () => {
-  const cases: { fn: string; error: string; failures: number; expect: 'SUCCEEDED' | 'FAILED' }[] = [
+  const cases: {
+    fn: string;
+    error: string;
+    failures: number;
+    expect: 'SUCCEEDED' | 'FAILED';
+    /** DispatchBuilds: fail the tick that submits the build, or a tick that looks at it. */
+    tick?: 'submit' | 'look';
+  }[] = [
     { fn: 'planRefresh', error: 'Lambda.ServiceException', failures: 3, expect: 'SUCCEEDED' },
-    { fn: 'prepareLevel', error: 'Lambda.TooManyRequestsException', failures: 6, expect: 'SUCCEEDED' },
-    { fn: 'submitBuild', error: 'Lambda.SdkClientException', failures: 4, expect: 'SUCCEEDED' },
-    { fn: 'checkBuild', error: 'Lambda.AWSLambdaException', failures: 2, expect: 'SUCCEEDED' },
+    {
+      fn: 'dispatchBuilds',
+      tick: 'submit',
+      error: 'Lambda.TooManyRequestsException',
+      failures: 6,
+      expect: 'SUCCEEDED',
+    },
+    {
+      fn: 'dispatchBuilds',
+      tick: 'look',
+      error: 'Lambda.SdkClientException',
+      failures: 4,
+      expect: 'SUCCEEDED',
+    },
+    {
+      fn: 'dispatchBuilds',
+      tick: 'look',
+      error: 'Lambda.AWSLambdaException',
+      failures: 2,
+      expect: 'SUCCEEDED',
+    },
     { fn: 'summarizeRefresh', error: 'Lambda.ServiceException', failures: 6, expect: 'SUCCEEDED' },
     { fn: 'planRefresh', error: 'Lambda.ServiceException', failures: 7, expect: 'FAILED' },
+    { fn: 'dispatchBuilds', tick: 'submit', error: 'Lambda.ServiceException', failures: 7, expect: 'FAILED' },
     { fn: 'summarizeRefresh', error: 'Lambda.TooManyRequestsException', failures: 50, expect: 'FAILED' },
   ];
   for (const [i, c] of cases.entries()) {
-    it(`${c.failures} × ${c.error} on ${c.fn}: ${c.expect === 'SUCCEEDED' ? 'retried' : 'budget exhausted, notified'}`, async () => {
+    it(`${c.failures} × ${c.error} on ${c.fn}${c.tick ? ` (the tick that ${c.tick}s)` : ''}: ${c.expect === 'SUCCEEDED' ? 'retried' : 'budget exhausted, notified'}`, async () => {
       let left = c.failures;
+      let hit = 0;
       const sfn = customRunner(app, {
         [c.fn]: async (payload, real) => {
+          const looks = c.tick && (payload as DispatchState).inFlight.some((b) => b.id !== null);
+          if (c.tick && looks !== (c.tick === 'look')) return real(payload);
           if (left > 0) {
+            hit++;
             left--;
             throw new NamedError(c.error, 'Rate Exceeded.');
           }
@@ -356,6 +420,8 @@ describe('Lambda service errors', () => {
         dataLost: !same(after, before) && !same(after, expectedNew),
         unhandled: !defined,
       });
+      // Every failure hit the step, up to its first attempt and 6 retries (Lambda.* in the ASL).
+      expect(hit, 'failures that hit the step').toBe(Math.min(c.failures, 7));
       expect(defined, `${execution.error} ${execution.cause}`).toBe(true);
       expect(execution.status).toBe(c.expect);
       if (c.expect === 'SUCCEEDED') expect(after).toEqual(expectedNew);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalOrchestrator } from '../../local/app.js';
+import type { DispatchState } from '../../shared/refresh/dispatch-state.js';
 import { type BuildMode, buildBatch } from '../../shared/sql/build.js';
 import {
   armStatementFault,
@@ -27,7 +28,7 @@ import { Recorder } from './support/results.js';
 /**
  * A failure at every statement position of a model's build batch (one Data API batch = one
  * transaction), an operator ABORT at every position, a batch the Data API fails before it runs, and
- * Lambda crashes between submit and poll — on the embedded stack, through the real state machines and
+ * Lambda crashes of a dispatcher tick — on the embedded stack, through the real state machines and
  * handlers. Before every faulted build the source changes, so a build that leaked through would show
  * as rows different from the table's previous ones. Afterwards: the table holds exactly its previous
  * rows (checksum), the run log says what happened, and the next run leaves no work tables behind.
@@ -311,83 +312,85 @@ describe('An operator ABORT at every statement position of a build batch', () =>
   }
 });
 
-// ---- Lambda crashes between submit and poll ----------------------------------------------------
+// ---- Lambda crashes of a dispatcher tick --------------------------------------------------------
 
 const CRASH = {
   description:
-    'The Lambda that submitted (or polls) the build dies after its Data API call went through. Defined outcome: the state machine retries (ClientToken makes the resubmission the same request) and the build completes once; or, for crashes the ASL does not retry, the build is recorded failed. Either way the table holds one complete version and the run log agrees with it.',
-  bound: 'Retry of Lambda.ServiceException: 6 attempts (ASL)',
+    'The DispatchBuilds Lambda dies in a tick after its Data API calls went through: after it submitted the build, or after it described the finished build (or its invoke fails before it ran). Defined outcome: the state machine retries the tick on the state it was given — ClientToken makes the resubmission the same request, the lease read tells a build of this run that already committed — and the build completes once; a crash the ASL does not retry stops the refresh (CuratedRefreshFailedError, notified) and the batch submitted before it commits on its own, under its lease. Either way the table holds one complete version and the run log agrees with it.',
+  bound:
+    'Retry of Lambda.ServiceException / TooManyRequests: 6 attempts, Sandbox.Timedout: 2 (ASL, DispatchBuilds)',
 };
 
 interface CrashCase {
   name: string;
-  fn: 'submitBuild' | 'checkBuild';
+  /** Which tick crashes: the one that submits the model's build, or the one that sees it finished. */
+  tick: 'submit' | 'finish';
   error: string;
   /** Crash before or after the real handler ran. */
   when: 'before' | 'after';
   /** Simulated ms that pass before the retry (the ASL's IntervalSeconds on AWS). */
   retryAfterMs: number;
-  /** Keep the submitted batch running (STARTED) until the retried step has run. */
+  /** Keep the submitted batch running (STARTED) until the retried tick has run. */
   holdBuild?: boolean;
 }
 
 const CRASHES: CrashCase[] = [
   {
-    name: 'submit dies after submitting (Lambda.ServiceException), retried at once',
-    fn: 'submitBuild',
+    name: 'tick dies after submitting (Lambda.ServiceException), retried at once',
+    tick: 'submit',
     error: 'Lambda.ServiceException',
     when: 'after',
     retryAfterMs: 0,
   },
   {
-    name: 'submit invoke fails before the handler ran (Lambda.ServiceException)',
-    fn: 'submitBuild',
+    name: 'submitting tick: invoke fails before the handler ran (Lambda.ServiceException)',
+    tick: 'submit',
     error: 'Lambda.ServiceException',
     when: 'before',
     retryAfterMs: 0,
   },
   {
-    name: 'poll dies after describing (Lambda.ServiceException)',
-    fn: 'checkBuild',
+    name: 'tick dies after describing the finished build (Lambda.ServiceException)',
+    tick: 'finish',
     error: 'Lambda.ServiceException',
     when: 'after',
     retryAfterMs: 2000,
   },
   {
-    name: 'poll throttled by Lambda (Lambda.TooManyRequestsException)',
-    fn: 'checkBuild',
+    name: 'looking tick throttled by Lambda (Lambda.TooManyRequestsException)',
+    tick: 'finish',
     error: 'Lambda.TooManyRequestsException',
     when: 'before',
     retryAfterMs: 2000,
   },
   {
-    name: 'submit dies after submitting (Lambda.ServiceException), retried 2 s later as on AWS',
-    fn: 'submitBuild',
+    name: 'tick dies after submitting (Lambda.ServiceException), retried 2 s later as on AWS',
+    tick: 'submit',
     error: 'Lambda.ServiceException',
     when: 'after',
     retryAfterMs: 2000,
   },
   {
-    name: 'submit dies while its build still runs, retried at once',
-    fn: 'submitBuild',
+    name: 'tick dies after submitting while its build still runs, retried at once',
+    tick: 'submit',
     error: 'Lambda.ServiceException',
     when: 'after',
     retryAfterMs: 0,
     holdBuild: true,
   },
   {
-    // The retried submit must send the very same batch, or the Data API refuses its ClientToken.
-    name: 'submit dies while its build still runs, retried 2 s later as on AWS (same ClientToken, same SQL)',
-    fn: 'submitBuild',
+    // The retried tick must send the very same batch, or the Data API refuses its ClientToken.
+    name: 'tick dies after submitting while its build still runs, retried 2 s later as on AWS (same ClientToken, same SQL)',
+    tick: 'submit',
     error: 'Lambda.ServiceException',
     when: 'after',
     retryAfterMs: 2000,
     holdBuild: true,
   },
   {
-    // A Lambda timeout reaches Step Functions as Sandbox.Timedout; the Data API tasks retry it (#19).
-    name: 'submit times out while its build still runs (Sandbox.Timedout), retried by the ASL',
-    fn: 'submitBuild',
+    // A Lambda timeout reaches Step Functions as Sandbox.Timedout; DispatchBuilds retries it (#19).
+    name: 'tick times out after submitting while its build still runs (Sandbox.Timedout), retried by the ASL',
+    tick: 'submit',
     error: 'Sandbox.Timedout',
     when: 'after',
     retryAfterMs: 0,
@@ -396,29 +399,29 @@ const CRASHES: CrashCase[] = [
 ];
 
 /**
- * Crashes the ASL does not retry: the build is recorded failed although its batch was accepted, so
- * the batch may still commit. RecordBuildFailure fences it first: the run log must then agree with
- * the table, whichever way the race went (built and not failed, or failed with the old rows).
+ * Crashes the ASL does not retry: DispatchBuilds' Catch stops the refresh (NotifyRefreshError →
+ * RefreshErrored) with the batch accepted, and nothing fences it: it commits under the lease this run
+ * still holds, and records its own success. The run log must then agree with the table.
  */
 const UNRETRIED_CRASHES: CrashCase[] = [
   {
-    name: 'submit exits after submitting (Runtime.ExitError, not retried)',
-    fn: 'submitBuild',
+    name: 'tick exits after submitting (Runtime.ExitError, not retried)',
+    tick: 'submit',
     error: 'Runtime.ExitError',
     when: 'after',
     retryAfterMs: 0,
   },
   {
-    name: 'submit exits while its build still runs (Runtime.ExitError, not retried)',
-    fn: 'submitBuild',
+    name: 'tick exits after submitting while its build still runs (Runtime.ExitError, not retried)',
+    tick: 'submit',
     error: 'Runtime.ExitError',
     when: 'after',
     retryAfterMs: 0,
     holdBuild: true,
   },
   {
-    name: 'poll exits after its build committed (Runtime.ExitError, not retried)',
-    fn: 'checkBuild',
+    name: 'tick exits after describing the committed build (Runtime.ExitError, not retried)',
+    tick: 'finish',
     error: 'Runtime.ExitError',
     when: 'after',
     retryAfterMs: 0,
@@ -429,6 +432,9 @@ interface CrashResult {
   status: string;
   error: string | undefined;
   defined: boolean;
+  /** Whether the crash was injected at the tick the case names. */
+  crashed: boolean;
+  notified: boolean;
   before: Checksum | undefined;
   expectedNew: Checksum;
   after: Checksum | undefined;
@@ -445,10 +451,13 @@ async function crashRun(c: CrashCase, runId: string): Promise<CrashResult> {
   let crashed = false;
   const matches = batchMatcher(app, target);
   const hold = c.holdBuild ? app.stack.dataApi.hold((s) => matches(s.sqls)) : undefined;
+  const crash = async () => {
+    crashed = true;
+    if (c.retryAfterMs > 0) await app.stack.simulator.tick(c.retryAfterMs);
+    throw new NamedError(c.error, `reliability: dispatchBuilds crashed ${c.when} its work`);
+  };
   const sfn = customRunner(app, {
-    [c.fn]: async (payload, real) => {
-      const model = (payload as { model?: unknown }).model;
-      if (model !== target.model) return real(payload);
+    dispatchBuilds: async (payload, real) => {
       if (crashed) {
         try {
           return await real(payload);
@@ -456,13 +465,20 @@ async function crashRun(c: CrashCase, runId: string): Promise<CrashResult> {
           hold?.release();
         }
       }
-      crashed = true;
-      if (c.when === 'after') await real(payload);
-      if (c.retryAfterMs > 0) await app.stack.simulator.tick(c.retryAfterMs);
-      throw new NamedError(c.error, `reliability: ${c.fn} crashed ${c.when} its work`);
+      // Only this refresh runs on this runner, and it selects the one model.
+      const looks = (payload as DispatchState).inFlight.some((b) => b.id !== null);
+      if (c.when === 'before') {
+        if (looks === (c.tick === 'finish')) await crash();
+        return real(payload);
+      }
+      const out = (await real(payload)) as DispatchState;
+      const report = c.tick === 'submit' ? out.last.started : out.last.finished;
+      if (report.includes(target.model)) await crash();
+      return out;
     },
   });
   const logStart = app.stack.dataApi.log.length;
+  const eventsBefore = app.stack.events.log.length;
   const execution = sfn.start(
     'CuratedRefreshStateMachine',
     { select: target.model, fullRefresh: true, trigger: 'reliability' },
@@ -479,6 +495,9 @@ async function crashRun(c: CrashCase, runId: string): Promise<CrashResult> {
   const batches = [...byStatement.values()].filter((sqls) => matches(sqls)).length;
   const after = await checksum(app, target.model);
   const log = await runLog(app, runId, target.model);
+  const notified = app.stack.events.log
+    .slice(eventsBefore)
+    .some((e) => e.source === 'zero-etl-orchestrator' && e['detail-type'] === 'Curated Refresh Failed');
   const next = await run(
     app,
     'curated-refresh',
@@ -489,6 +508,8 @@ async function crashRun(c: CrashCase, runId: string): Promise<CrashResult> {
     status: execution.status,
     error: execution.error,
     defined: isDefinedOutcome(execution, definedFailures()),
+    crashed,
+    notified,
     before,
     expectedNew,
     after,
@@ -506,33 +527,36 @@ function crashVerdict(r: CrashResult): { outcome: string; dataLost: boolean; con
   const logSaysBuilt = s.includes('success') && !s.includes('failed');
   const logSaysFailed = s.includes('failed') && !s.includes('success');
   const consistent = (built && logSaysBuilt) || (old && logSaysFailed);
-  const outcome = built
-    ? logSaysBuilt
-      ? `built once (${r.batches} batch), run log: ${s.join(' + ')}`
-      : `built, but run log says ${s.join('+')}`
-    : old
-      ? logSaysFailed
-        ? 'not built, old rows kept, run log: failed'
-        : `old rows kept, but run log says ${s.join('+') || 'nothing'}`
-      : 'table holds neither the old nor the new rows';
+  const outcome = !r.crashed
+    ? 'crash did not fire'
+    : built
+      ? logSaysBuilt
+        ? `built once (${r.batches} batch), run log: ${s.join(' + ')}`
+        : `built, but run log says ${s.join('+')}`
+      : old
+        ? logSaysFailed
+          ? 'not built, old rows kept, run log: failed'
+          : `old rows kept, but run log says ${s.join('+') || 'nothing'}`
+        : 'table holds neither the old nor the new rows';
   return { outcome, dataLost: !old && !built, consistent };
 }
 
-describe('A Lambda crash between submit and poll', () => {
+describe('A Lambda crash of a dispatcher tick', () => {
   for (const [i, c] of CRASHES.entries()) {
     it(c.name, async () => {
-      const r = await crashRun(c, `crash-${i + 1}-${c.fn}-${c.when}`);
+      const r = await crashRun(c, `crash-${i + 1}-${c.tick}-${c.when}`);
       const v = crashVerdict(r);
-      recorder.fault('Lambda crash between submit and poll', CRASH, {
+      recorder.fault('Lambda crash of a dispatcher tick', CRASH, {
         outcome: v.outcome,
         dataLost: v.dataLost,
         unhandled: !r.defined,
       });
+      expect(r.crashed, 'the crash fired at the tick the case names').toBe(true);
       expect(r.defined, `${r.status} ${r.error}`).toBe(true);
       expect(r.status).toBe('SUCCEEDED');
       expect(r.after, 'built exactly once with the new rows').toEqual(r.expectedNew);
-      expect(r.batches, 'the retried submit did not run the batch twice').toBe(1);
-      // The run log says it was built, once: a retried submit neither fails it nor adds an 'unchanged' row.
+      expect(r.batches, 'the retried tick did not run the batch twice').toBe(1);
+      // The run log says it was built, once: a retried tick neither fails it nor adds an 'unchanged' row.
       expect(statuses(r.log)).toEqual(['success']);
       expect(v.consistent).toBe(true);
       expect(r.next.status).toBe('SUCCEEDED');
@@ -543,20 +567,24 @@ describe('A Lambda crash between submit and poll', () => {
 
   for (const [i, c] of UNRETRIED_CRASHES.entries()) {
     it(c.name, async () => {
-      const r = await crashRun(c, `unretried-${i + 1}-${c.fn}-${c.when}`);
+      const r = await crashRun(c, `unretried-${i + 1}-${c.tick}-${c.when}`);
       const v = crashVerdict(r);
-      recorder.fault('Lambda crash between submit and poll', CRASH, {
+      recorder.fault('Lambda crash of a dispatcher tick', CRASH, {
         outcome: v.outcome,
         dataLost: v.dataLost,
         unhandled: !r.defined,
       });
+      expect(r.crashed, 'the crash fired at the tick the case names').toBe(true);
       expect(r.defined, `${r.status} ${r.error}`).toBe(true);
       expect(v.dataLost).toBe(false);
       expect(v.consistent, `${v.outcome}: ${r.status} ${r.error} ${JSON.stringify(r.log)}`).toBe(true);
       expect(r.batches, 'nothing submitted the batch twice').toBe(1);
-      // A refresh whose model is logged failed fails; one whose build committed after all succeeds.
-      expect(r.status).toBe(statuses(r.log).includes('failed') ? 'FAILED' : 'SUCCEEDED');
-      if (c.holdBuild) expect(v.outcome).toBe('not built, old rows kept, run log: failed');
+      // The refresh stopped on the error, with a notification …
+      expect(r.status).toBe('FAILED');
+      expect(r.error).toBe('CuratedRefreshFailedError');
+      expect(r.notified, 'a Curated Refresh Failed notification').toBe(true);
+      // … and the batch it had submitted committed once, under its lease, recording its own success.
+      expect(v.outcome).toBe('built once (1 batch), run log: success');
       expect(r.next.status).toBe('SUCCEEDED');
       expect(r.next.after).toEqual(r.expectedNew);
       expect(r.next.leftovers).toEqual([]);

@@ -6,7 +6,7 @@ import { COMPATIBILITY_FUNCTIONS, type DialectContext, translate } from '../../l
 import { loadProject } from '../../shared/project/load.js';
 import type { Manifest, ManifestModel } from '../../shared/project/manifest.js';
 import {
-  acquireLeaseStatements,
+  acquireLeasesStatements,
   buildCommittedSql,
   fenceBuildStatements,
 } from '../../shared/refresh/lease.js';
@@ -128,7 +128,7 @@ function batchFor(m: ManifestModel, mode: BuildMode): string[] {
   ]);
 }
 
-/** After a committed table swap: the drop of the table it swapped out, as CheckBuild runs it. */
+/** After a committed table swap: the drop of the table it swapped out, as DispatchBuilds submits it. */
 async function dropSwappedOut(client: pg.Client, m: ManifestModel, mode: BuildMode): Promise<void> {
   if (mode === 'full') await client.query(translate(dropSwappedOutSql(m), CONTEXT).sql);
 }
@@ -283,8 +283,8 @@ describe('Concurrent readers against a real PostgreSQL server', () => {
             const message = (error as Error).message;
             if (failAt !== undefined && message.includes('injected failure')) builds.injected++;
             // Both rebuilders on one model (the lease would have kept them apart), or a model and its
-            // upstream at once: stopped by the isolation, as Redshift stops them; the orchestrator
-            // resubmits such a build (functions/check-build).
+            // upstream at once: stopped by the isolation, as Redshift stops them; the dispatcher
+            // resubmits such a build (functions/dispatch-builds, MAX_CONFLICT_RESUBMISSIONS).
             else if (isSerializationFailure(error)) builds.serialization++;
             else {
               builds.conflicts++;
@@ -394,8 +394,9 @@ describe('Concurrent readers against a real PostgreSQL server', () => {
  * provisioned clusters and SNAPSHOT on Serverless (SQL reference "CREATE DATABASE", ISOLATION LEVEL);
  * PostgreSQL's SERIALIZABLE and REPEATABLE READ stand in for them. Each case stops a build batch after
  * its snapshot was taken (its table is built, its bookkeeping not yet written), lets another writer of
- * the model's lease commit — RecordBuildFailure's fence, a run taking over an expired lease, a retried
- * submission taking its own lease again — and then lets the batch finish.
+ * the model's lease commit — the fence DispatchBuilds leaves before it records a failure
+ * (shared/refresh/build-failure.ts), a run taking over an expired lease, a retried dispatcher tick
+ * taking its own lease again (the multi-model lease statements it sends) — and then lets the batch finish.
  */
 const ISOLATIONS = [
   { level: 'REPEATABLE READ', redshift: 'SNAPSHOT isolation (Serverless default)' },
@@ -404,7 +405,7 @@ const ISOLATIONS = [
 type Isolation = (typeof ISOLATIONS)[number]['level'];
 const FENCE_CASES = {
   description:
-    "A build batch has taken its snapshot (table built, bookkeeping not written) when another writer of the model's lease commits: RecordBuildFailure's fence, a run taking over the expired lease, the run's own retried submission, the fence racing the build's commit, a second model's build. Defined outcome: the build commits exactly when its run still holds the lease, the run log agrees with the table, and a refused build fails as a serialization failure or 'superseded' (never a silent commit).",
+    "A build batch has taken its snapshot (table built, bookkeeping not written) when another writer of the model's lease commits: the fence DispatchBuilds leaves before recording a failure, a run taking over the expired lease, the run's own retried dispatcher tick asking for the lease again, the fence racing the build's commit, a second model's build. Defined outcome: the build commits exactly when its run still holds the lease, the run log agrees with the table, and a refused build fails as a serialization failure or 'superseded' (never a silent commit).",
   bound: 'each interleaving once, at REPEATABLE READ and at SERIALIZABLE',
 };
 
@@ -463,8 +464,9 @@ describe("The build lease fence at Redshift's isolation levels (PostgreSQL)", ()
   };
   const sum = async (m: ManifestModel) =>
     (await control?.query<{ n: number; sum: string }>(checksumSql(m)))?.rows[0];
+  // As a dispatcher tick asks for the leases of the models it is about to submit.
   const takeLease = async (client: pg.Client, m: string, runId: string) =>
-    applyBatch(client, translated(acquireLeaseStatements(m, runId, 30)));
+    applyBatch(client, translated(acquireLeasesStatements([m], runId, 30)));
 
   beforeAll(async () => {
     if (!server) return;
@@ -499,7 +501,7 @@ describe("The build lease fence at Redshift's isolation levels (PostgreSQL)", ()
   for (const { level, redshift } of ISOLATIONS) {
     const tag = level === 'SERIALIZABLE' ? 'ser' : 'rr';
 
-    it(`${redshift}: RecordBuildFailure fences the run after the batch's snapshot — the batch does not commit`, async () => {
+    it(`${redshift}: the dispatcher's failure fence after the batch's snapshot — the batch does not commit`, async () => {
       if (!server || !control) return;
       const m = model('dim_customers');
       const runId = `fence-${tag}-1`;
@@ -509,7 +511,8 @@ describe("The build lease fence at Redshift's isolation levels (PostgreSQL)", ()
       const build = await connect();
       try {
         const batch = await buildUpToBookkeeping(build, m, runId, level);
-        // RecordBuildFailure, e.g. after the submit Lambda timed out with the batch still running.
+        // The fence before a failure is recorded, e.g. for a build whose statement id the Data API no
+        // longer knows while its batch still runs.
         await applyBatch(control, translated(fenceBuildStatements(m.name, runId)));
         const error = await batch.finish();
         expect(error, 'a fenced build must not commit').toBeDefined();
@@ -559,7 +562,7 @@ describe("The build lease fence at Redshift's isolation levels (PostgreSQL)", ()
       }
     });
 
-    it(`${redshift}: the run's own retried submission takes its lease again while the batch runs — the batch commits`, async () => {
+    it(`${redshift}: the run's own retried tick takes its lease again while the batch runs — the batch commits`, async () => {
       if (!server || !control) return;
       const m = model('dim_customers');
       const runId = `fence-${tag}-3`;
@@ -568,7 +571,7 @@ describe("The build lease fence at Redshift's isolation levels (PostgreSQL)", ()
       const build = await connect();
       try {
         const batch = await buildUpToBookkeeping(build, m, runId, level);
-        // SubmitBuild retried after its Lambda died having submitted: it asks for the lease again.
+        // A DispatchBuilds tick retried after its Lambda died having submitted: it asks for the lease again.
         await takeLease(control, m.name, runId);
         const error = await batch.finish();
         expect(
@@ -583,7 +586,7 @@ describe("The build lease fence at Redshift's isolation levels (PostgreSQL)", ()
       }
     });
 
-    it(`${redshift}: RecordBuildFailure while the batch commits — the fence waits and finds the build committed`, async () => {
+    it(`${redshift}: the dispatcher's failure fence while the batch commits — it waits and finds the build committed`, async () => {
       if (!server || !control) return;
       const m = model('dim_customers');
       const runId = `fence-${tag}-4`;

@@ -203,6 +203,56 @@ function machineRoleAndDefinition(machine: Template[string]) {
   };
 }
 
+/**
+ * A machine's own ARN (or its executions'), as its role names it: built from its name, since a Ref to
+ * itself would be a circular dependency (scripts/serverless-config.cjs stateMachineRoles).
+ */
+function ownArn(machine: Template[string], kind: 'stateMachine' | 'execution'): string {
+  const name = String(machine.Properties.StateMachineName);
+  return JSON.stringify({
+    'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:${kind}:${name}${kind === 'execution' ? ':*' : ''}`,
+  });
+}
+
+/**
+ * How the machine's ASL starts the machine itself, if it does: a Task `states:startExecution` whose
+ * `StateMachineArn.$` is `$$.StateMachine.Id` (a continuation), `.sync` or not.
+ */
+function selfStart(machine: Template[string]): { starts: boolean; sync: boolean } {
+  const raw = machine.Properties.DefinitionString ?? machine.Properties.Definition;
+  const sub = (raw as { 'Fn::Sub'?: unknown } | undefined)?.['Fn::Sub'];
+  const text = typeof raw === 'string' ? raw : Array.isArray(sub) ? sub[0] : sub;
+  // serverless-step-functions writes each resource as a `${placeholder}` of the Fn::Sub's variables.
+  const variables = (Array.isArray(sub) ? sub[1] : undefined) as Record<string, unknown> | undefined;
+  const resolved = (value: unknown): string => {
+    const name = typeof value === 'string' ? /^\$\{([^}]+)\}$/.exec(value)?.[1] : undefined;
+    const bound = name === undefined ? value : variables?.[name];
+    const inner = (bound as { 'Fn::Sub'?: unknown } | undefined)?.['Fn::Sub'] ?? bound;
+    return typeof inner === 'string' ? inner : '';
+  };
+  const found = { starts: false, sync: false };
+  if (typeof text !== 'string') return found;
+  const visit = (states: Record<string, Record<string, unknown>>) => {
+    for (const state of Object.values(states)) {
+      const resource = resolved(state.Resource);
+      const start = /:states:::states:startExecution(\.sync(?::2)?)?$/.exec(resource);
+      const parameters = state.Parameters as Record<string, unknown> | undefined;
+      if (state.Type === 'Task' && start && parameters?.['StateMachineArn.$'] === '$$.StateMachine.Id') {
+        found.starts = true;
+        if (start[1]) found.sync = true;
+      }
+      for (const key of ['ItemProcessor', 'Iterator'] as const) {
+        const nested = state[key] as { States?: Record<string, Record<string, unknown>> } | undefined;
+        if (nested?.States) visit(nested.States);
+      }
+      for (const branch of (state.Branches as { States: Record<string, Record<string, unknown>> }[]) ?? [])
+        visit(branch.States);
+    }
+  };
+  visit((JSON.parse(text) as { States: Record<string, Record<string, unknown>> }).States);
+  return found;
+}
+
 /** The three packaged templates every least-privilege rule is checked on, with their labels. */
 const everyTemplate = () =>
   [
@@ -274,7 +324,7 @@ describe('IAM in the packaged template', () => {
     }
   });
 
-  it('allows Resource "*" only where AWS has no resource-level permission, and then only under a condition', () => {
+  it('allows Resource "*" only where AWS has no resource-level permission, and then only under a condition (ListStatements, which has none, alone in the warehouse role)', () => {
     const allowed = new Set([
       'xray:PutTraceSegments',
       'xray:PutTelemetryRecords',
@@ -286,11 +336,19 @@ describe('IAM in the packaged template', () => {
       'redshift-data:GetStatementResult',
       'redshift-data:CancelStatement',
     ]);
+    // ListStatements takes no resource and no statement-owner condition; with RoleLevel it lists the
+    // calling role's statements only (scripts/serverless-config.cjs DATA_API_LIST). It may stand on "*"
+    // without a condition in the warehouse role alone, in a statement of its own.
+    const listOnly = (id: string, s: Statement) =>
+      id === 'WarehouseRole' &&
+      s.Condition === undefined &&
+      JSON.stringify(actionsOf(s)) === JSON.stringify(['redshift-data:ListStatements']);
     const offenders: string[] = [];
     for (const [label, t] of everyTemplate()) {
       for (const [id, role] of roles(t)) {
         for (const s of statementsOf(role)) {
           if (!asList(s.Resource as unknown).includes('*')) continue;
+          if (listOnly(id, s)) continue;
           for (const a of actionsOf(s)) {
             if (allowed.has(a)) continue;
             if (
@@ -374,9 +432,15 @@ describe('IAM in the packaged template', () => {
               bad('not on the configured topic');
             if (a === 'events:PutEvents' && !resources.every((r) => r.includes('event-bus/default')))
               bad('not on the default bus');
+            // A project machine by Ref, or (a continuation) the machine whose role this is, by its own ARN.
+            const own = t[id.replace(/Role$/, '')];
             if (
               a === 'states:StartExecution' &&
-              !resources.every((r) => /"Ref":"[A-Za-z]+StateMachine"/.test(r))
+              !resources.every(
+                (r) =>
+                  /"Ref":"[A-Za-z]+StateMachine"/.test(r) ||
+                  (own?.Type === 'AWS::StepFunctions::StateMachine' && r === ownArn(own, 'stateMachine')),
+              )
             )
               bad('not on a project state machine');
             if (a === 'lambda:InvokeFunction' && !resources.every((r) => /LambdaFunction/.test(r)))
@@ -469,7 +533,9 @@ describe('IAM in the packaged template', () => {
             if (a === 'lambda:InvokeFunction' && (!fn || !definition.includes(fn)))
               problems.push(`${machineId} may invoke ${text}`);
             const sm = /"Ref":"([A-Za-z]+StateMachine)"/.exec(text)?.[1];
-            if (a === 'states:StartExecution' && (!sm || !definition.includes(sm)))
+            // Itself only by its own ARN, and only when its ASL starts itself (a continuation).
+            const itself = text === ownArn(resource, 'stateMachine') && selfStart(resource).starts;
+            if (a === 'states:StartExecution' && !itself && (!sm || !definition.includes(sm)))
               problems.push(`${machineId} may start ${text}`);
           }
         }
@@ -558,10 +624,20 @@ describe('IAM in the packaged template', () => {
           const text = JSON.stringify(r);
           const name = /:execution:([A-Za-z0-9_-]+):\*"/.exec(text)?.[1];
           const child = name ? idOfName.get(name) : undefined;
-          if (!child || !definition.includes(child)) problems.push(`${machineId} may describe/stop ${text}`);
+          // Its own executions only when it starts itself .sync (a continuation it waits for).
+          const itself =
+            child === machineId && text === ownArn(resource, 'execution') && selfStart(resource).sync;
+          if (!child || (!itself && !definition.includes(child)))
+            problems.push(`${machineId} may describe/stop ${text}`);
         }
       }
     }
+    // The curated refresh continues as a new execution of itself and waits for it (.sync:2).
+    const curated = template.CuratedRefreshStateMachine;
+    expect(curated && selfStart(curated), 'the curated refresh starts itself .sync').toEqual({
+      starts: true,
+      sync: true,
+    });
     check('state machine roles describe and stop only their children', wide.length + problems.length === 0);
     expect(wide).toEqual([]);
     expect(problems).toEqual([]);
@@ -630,14 +706,17 @@ describe('IAM in the packaged template', () => {
         if (callsDataApi !== assume.length > 0 || !onWarehouse)
           problems.push(`${label} ${key}: sts:AssumeRole ${JSON.stringify(assume.map((st) => st.Resource))}`);
       }
-      const fnEnv = t.CheckBuildLambdaFunction?.Properties.Environment as
-        | { Variables?: Record<string, unknown> }
-        | undefined;
-      if (
-        JSON.stringify(fnEnv?.Variables?.ZEO_WAREHOUSE_ROLE_ARN) !==
-        JSON.stringify({ 'Fn::GetAtt': ['WarehouseRole', 'Arn'] })
-      )
-        problems.push(`${label}: the functions are not told the warehouse role (ZEO_WAREHOUSE_ROLE_ARN)`);
+      // Every step that calls the Data API is told which role to assume.
+      for (const key of Object.keys(handlers())) {
+        if (!(methodLevel.get(key) ?? []).some((c) => c.startsWith('redshift-data:'))) continue;
+        const fnEnv = t[`${key.charAt(0).toUpperCase()}${key.slice(1)}LambdaFunction`]?.Properties
+          .Environment as { Variables?: Record<string, unknown> } | undefined;
+        if (
+          JSON.stringify(fnEnv?.Variables?.ZEO_WAREHOUSE_ROLE_ARN) !==
+          JSON.stringify({ 'Fn::GetAtt': ['WarehouseRole', 'Arn'] })
+        )
+          problems.push(`${label} ${key}: not told the warehouse role (ZEO_WAREHOUSE_ROLE_ARN)`);
+      }
     }
     check('one warehouse role with exactly the Data API calls', problems.length === 0);
     expect(problems).toEqual([]);

@@ -73,7 +73,7 @@ afterAll(() => {
 describe('runtime budget of every step', () => {
   it('ran every Data API step of the scenario', () => {
     const seen = new Set(invocations.map((i) => i.key));
-    for (const key of ['planRefresh', 'prepareLevel', 'submitBuild', 'checkBuild', 'assessState'])
+    for (const key of ['planRefresh', 'dispatchBuilds', 'summarizeRefresh', 'assessState'])
       expect(seen.has(key), key).toBe(true);
   });
 

@@ -1,7 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { indexManifest } from '../../shared/graph/plan.js';
+import { compileProject } from '../../shared/project/compile.js';
+import { MIN_LOOK_SECONDS } from '../../shared/refresh/polling.js';
+import { buildStatementPrefix } from '../../shared/sql/build.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { localStepFunctions, runToEnd, statesEntered } from '../helpers/local-sfn.js';
 import { shopFile, useShopVariant } from '../helpers/manifest-variant.js';
+import { shopSources } from '../helpers/project.js';
 
 let aws: FakeAws;
 let restoreManifest: (() => void) | undefined;
@@ -20,6 +25,7 @@ afterEach(() => {
 });
 
 const REFRESH = 'CuratedRefreshStateMachine';
+const index = indexManifest(compileProject(shopSources()));
 
 const outcomes = async (runId: string) =>
   Object.fromEntries(
@@ -49,14 +55,17 @@ describe('State machine: curated-refresh', () => {
     expect(
       (await aws.warehouse.query<{ n: number }>('SELECT count(*)::int AS n FROM reporting.fct_orders'))[0]?.n,
     ).toBe(600);
-    // Levels in order: every build batch of a level is submitted after all batches of earlier levels.
-    const models = new Set(Object.keys(logged));
+    // Dependency order: every build batch is submitted after the batches of all its upstreams.
     const order = aws.statements
-      .filter((s) => s.name.split(':').length === 3)
-      .map((s) => s.name.split(':')[2] ?? '')
-      .filter((m) => models.has(m));
+      .filter((s) => s.name.startsWith(buildStatementPrefix('refresh-all')))
+      .map((s) => s.name.slice(buildStatementPrefix('refresh-all').length));
+    expect([...order].sort()).toEqual(Object.keys(logged).sort());
+    for (const [i, model] of order.entries()) {
+      for (const upstream of index.dag.upstream.get(model) ?? []) {
+        expect(order.indexOf(upstream), `${upstream} before ${model}`).toBeLessThan(i);
+      }
+    }
     expect(order.indexOf('fct_orders')).toBeGreaterThan(order.indexOf('stg_payments'));
-    expect(order.indexOf('region_kpis')).toBe(order.length - 1);
     expect(aws.events.filter((e) => e.DetailType === 'Curated Table Refreshed')).toHaveLength(11);
     expect(aws.events.some((e) => e.DetailType === 'Curated Refresh Completed')).toBe(true);
   });
@@ -68,7 +77,7 @@ describe('State machine: curated-refresh', () => {
     const second = await runToEnd(sfn, REFRESH, { group: 'hourly' }, 'second');
     expect(second.status, second.cause).toBe('SUCCEEDED');
     const sqlOf = (model: string) =>
-      aws.statements.find((s) => s.name === `zeo:second:${model}`)?.sqls.join('\n') ?? '';
+      aws.statements.find((s) => s.name === `zeo:second:build:${model}`)?.sqls.join('\n') ?? '';
     expect(sqlOf('stg_payments')).toContain('MERGE INTO "reporting"."stg_payments"');
     expect(sqlOf('mv_payment_methods')).toContain('REFRESH MATERIALIZED VIEW');
     expect(sqlOf('fct_orders')).toContain('RENAME TO "fct_orders"');
@@ -144,16 +153,20 @@ describe('State machine: curated-refresh', () => {
     expect(aws.events.some((e) => e.DetailType === 'Curated Models Deferred')).toBe(true);
   });
 
-  it('polls a running build with growing waits until it finishes', async () => {
+  it('looks at a running build once per tick, one wait for the refresh, until it finishes', async () => {
     aws.faults.pollsBeforeDone = 3;
     const sfn = localStepFunctions();
     const run = await runToEnd(sfn, REFRESH, { select: 'dim_products' }, 'slow');
     expect(run.status, run.cause).toBe('SUCCEEDED');
-    const child = sfn.executions
-      .filter((e) => e.machine === 'CuratedBuildStateMachine')
-      .flatMap((e) => statesEntered(e));
-    expect(child.filter((s) => s === 'CheckBuild')).toHaveLength(4);
-    expect(child.filter((s) => s === 'WaitForBuild')).toHaveLength(4);
+    // Tick 1 submits; ticks 2–4 list the build as running; tick 5 describes it FINISHED.
+    const entered = statesEntered(run);
+    expect(entered.filter((s) => s === 'DispatchBuilds')).toHaveLength(5);
+    const waits = run.events.filter((e) => e.type === 'StateEntered' && e.state?.name === 'WaitForBuilds');
+    expect(waits).toHaveLength(4);
+    // A build without history is looked at again after MIN_LOOK_SECONDS while it is young.
+    for (const wait of waits) expect(wait.state?.input).toMatchObject({ waitSeconds: MIN_LOOK_SECONDS });
+    expect(sfn.executions).toHaveLength(1);
+    expect((await outcomes('slow')).dim_products?.status).toBe('success');
   });
 
   it('retries throttled submissions (ActiveStatementsExceededException)', async () => {

@@ -44,7 +44,7 @@ describe('State machine: resync-recovery', () => {
       'region_kpis',
     ]);
     // A resync touched the incremental model's source: it is rebuilt in full, not merged.
-    const daily = aws.statements.find((s) => s.name === 'zeo:resync-orders-rebuild:daily_revenue');
+    const daily = aws.statements.find((s) => s.name === 'zeo:resync-orders-rebuild:build:daily_revenue');
     expect(daily?.sqls.join('\n')).toContain('RENAME TO "daily_revenue"');
     expect(aws.events.some((e) => e.DetailType === 'Source Tables Resynced')).toBe(true);
   });

@@ -3,10 +3,11 @@ import { classifyEventId, DOCUMENTED_EVENT_IDS } from '../../../../shared/integr
 import { recreationsWithin24h, snapshotForRecreate } from '../../../../shared/integration/managed.js';
 import {
   DATA_API_MAX_STATEMENT_SECONDS,
-  MAX_POLL_SECONDS,
-  MAX_POLLS,
-  nextPollSeconds,
-  pollsFor,
+  looksFor,
+  MAX_WAIT_SECONDS,
+  MIN_LOOK_SECONDS,
+  nextLookSeconds,
+  TICKS_PER_EXECUTION,
 } from '../../../../shared/refresh/polling.js';
 
 describe('Integration event classification', () => {
@@ -58,21 +59,66 @@ describe('Circuit breaker memory', () => {
   });
 });
 
-describe('Build polling', () => {
-  it('starts short, grows with the statement age and stays bounded', () => {
-    expect(nextPollSeconds(0)).toBe(2);
-    expect(nextPollSeconds(30)).toBe(8);
-    // Held at a minute between 4 and ~7 minutes, then 15 % of the age: a finished build is noticed
-    // within a minute or 15 % of its run time.
-    expect(nextPollSeconds(300)).toBe(MAX_POLL_SECONDS);
-    expect(nextPollSeconds(10_000)).toBe(1500);
-    for (const elapsed of [1, 10, 100, 240, 400, 1000, 10_000, 86_400]) {
-      expect(nextPollSeconds(elapsed)).toBeLessThanOrEqual(Math.max(MAX_POLL_SECONDS, elapsed * 0.15) + 1);
+describe('Looks at the builds in flight (nextLookSeconds, looksFor)', () => {
+  it('without history: MIN_LOOK_SECONDS while young, then 5 % of the age, never more than MAX_WAIT_SECONDS', () => {
+    expect(nextLookSeconds(0)).toBe(MIN_LOOK_SECONDS);
+    expect(nextLookSeconds(30)).toBe(MIN_LOOK_SECONDS);
+    expect(nextLookSeconds(100)).toBe(5);
+    expect(nextLookSeconds(600)).toBe(30);
+    expect(nextLookSeconds(1200)).toBe(MAX_WAIT_SECONDS);
+    expect(nextLookSeconds(DATA_API_MAX_STATEMENT_SECONDS)).toBe(MAX_WAIT_SECONDS);
+    expect(nextLookSeconds(-5)).toBe(MIN_LOOK_SECONDS);
+    for (const age of [0, 1, 10, 59, 61, 100, 240, 400, 1000, 1199, 10_000, 86_400]) {
+      const wait = nextLookSeconds(age);
+      expect(wait, `age ${age}`).toBeGreaterThanOrEqual(MIN_LOOK_SECONDS);
+      expect(wait, `age ${age}`).toBeLessThanOrEqual(MAX_WAIT_SECONDS);
+      // A finished build is noticed within 5 % of its run time (or MIN_LOOK_SECONDS).
+      expect(wait, `age ${age}`).toBeLessThanOrEqual(Math.max(MIN_LOOK_SECONDS, Math.round(age * 0.05)));
     }
-    // Logarithmic: 10x longer statements need only a few more polls, and 24 hours stay under MAX_POLLS.
-    expect(pollsFor(240)).toBeLessThanOrEqual(20);
-    expect(pollsFor(24) + 12).toBeGreaterThanOrEqual(pollsFor(240));
-    expect(pollsFor(36_000) - pollsFor(3600)).toBeLessThanOrEqual(pollsFor(3600) - pollsFor(360));
-    expect(pollsFor(DATA_API_MAX_STATEMENT_SECONDS)).toBeLessThan(MAX_POLLS);
+  });
+
+  it('with history: just after the expected finish, bounded; past it, back to the age rule', () => {
+    // Expected to take 120 s: at 100 s, the look is at 121 s (the commit and the Data API reporting it).
+    expect(nextLookSeconds(100, 120)).toBe(21);
+    expect(nextLookSeconds(119.5, 120)).toBe(2);
+    // The expected finish may be far: a failure is still noticed within MAX_WAIT_SECONDS.
+    expect(nextLookSeconds(0, 3600)).toBe(MAX_WAIT_SECONDS);
+    // Running past its expected finish: as if it had no history.
+    for (const age of [120, 121, 500, 5000]) expect(nextLookSeconds(age, 120)).toBe(nextLookSeconds(age));
+    // An expected duration of 0 (a build that took no time last time) still waits at least a second.
+    expect(nextLookSeconds(0, 0)).toBe(MIN_LOOK_SECONDS);
+    expect(nextLookSeconds(0, 0.2)).toBeGreaterThanOrEqual(1);
+    for (const [age, expected] of [
+      [0, 1],
+      [0, 5],
+      [3, 4],
+      [10, 100],
+      [50, 55],
+    ] as const) {
+      const wait = nextLookSeconds(age, expected);
+      expect(wait).toBeGreaterThanOrEqual(1);
+      expect(age + wait, `${age}/${expected}`).toBeGreaterThanOrEqual(
+        Math.min(expected, age + MAX_WAIT_SECONDS),
+      );
+      expect(age + wait, `${age}/${expected}`).toBeLessThanOrEqual(Math.ceil(expected) + 1);
+    }
+  });
+
+  it('looks grow with the logarithm of the duration until the wait reaches its cap, then one a minute', () => {
+    // Between MIN_LOOK_SECONDS/5 % (60 s) and the cap (1,200 s) each doubling costs ln 2 / ln 1.05 ≈ 14 looks.
+    for (const seconds of [80, 150, 300, 600]) {
+      const more = looksFor(2 * seconds) - looksFor(seconds);
+      expect(more, `${seconds} s → ${2 * seconds} s`).toBeGreaterThanOrEqual(13);
+      expect(more, `${seconds} s → ${2 * seconds} s`).toBeLessThanOrEqual(16);
+    }
+    // Ten times longer is a constant number of looks more, not ten times more.
+    expect(looksFor(1000) - looksFor(100)).toBeLessThanOrEqual(50);
+    expect(looksFor(1000)).toBeLessThan(3 * looksFor(100));
+    // Past the cap, one look a minute.
+    expect(looksFor(7200) - looksFor(3600)).toBe(3600 / MAX_WAIT_SECONDS);
+    // A 24-hour build is noticed within the ticks of two executions (continue-as-new in between).
+    expect(looksFor(DATA_API_MAX_STATEMENT_SECONDS)).toBeLessThan(2 * TICKS_PER_EXECUTION);
+    expect(looksFor(1)).toBe(1);
+    expect(looksFor(0)).toBe(0);
   });
 });
