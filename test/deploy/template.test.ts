@@ -56,13 +56,12 @@ const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Actio
 const resourcesOf = (s: Statement): unknown[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
 
 describe('Deploy template (npm run package, offline)', () => {
-  it('has the four public state machines and the internal build machine, with stable ids', () => {
+  it('has the four public state machines, with stable ids', () => {
     expect(
       ofType('AWS::StepFunctions::StateMachine')
         .map(([id]) => id)
         .sort(),
     ).toEqual([
-      'CuratedBuildStateMachine',
       'CuratedRefreshStateMachine',
       'IntegrationRecoveryStateMachine',
       'ReconcileStateMachine',
@@ -158,8 +157,38 @@ describe('Deploy template (npm run package, offline)', () => {
     for (const { id, s } of all.filter(({ s }) => actions(s).includes('events:PutEvents'))) {
       expect(JSON.stringify(s.Resource), id).toContain('event-bus/default');
     }
-    for (const { id, s } of all.filter(({ s }) => actions(s).includes('states:StartExecution'))) {
-      expect(JSON.stringify(s.Resource), id).toMatch(/"Ref":"[A-Za-z]+StateMachine"/);
+    // Another machine of this stack by Ref, or — curated-refresh continuing as a new execution of
+    // itself — its own ARN built from its name (a Ref to itself would be a circular dependency).
+    const names = ofType('AWS::StepFunctions::StateMachine').map(([, m]) => m.Properties.StateMachineName);
+    const starters = all.filter(({ s }) => actions(s).includes('states:StartExecution'));
+    expect(starters.length).toBeGreaterThan(0);
+    for (const { id, s } of starters) {
+      for (const resource of resourcesOf(s)) {
+        const text = JSON.stringify(resource);
+        const own = names.some(
+          (name) =>
+            text ===
+            JSON.stringify({
+              'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${String(name)}`,
+            }),
+        );
+        expect(own || /^\{"Ref":"[A-Za-z]+StateMachine"\}$/.test(text), `${id}: ${text}`).toBe(true);
+      }
+    }
+    expect(
+      starters.some(
+        ({ id, s }) =>
+          id === 'CuratedRefreshStateMachineRole' &&
+          JSON.stringify(s.Resource).includes(':stateMachine:shop-reporting-test-curated-refresh"'),
+      ),
+    ).toBe(true);
+    // ListStatements takes no resource and no owner condition (it lists the statements of the caller's
+    // role, RoleLevel): granted to the role the Data API steps assume, on "*", and nowhere else.
+    const listers = all.filter(({ s }) => actions(s).includes('redshift-data:ListStatements'));
+    expect(listers.map(({ id }) => id)).toEqual(['WarehouseRole']);
+    for (const { s } of listers) {
+      expect(resourcesOf(s)).toEqual(['*']);
+      expect(actions(s)).toEqual(['redshift-data:ListStatements']);
     }
     // The example sets warehouse.workgroupId: statements and credentials on that workgroup only.
     const workgroup = {
@@ -238,7 +267,8 @@ describe('Deploy template: names, partition and runtime budgets (issue #19)', ()
         expect(timeout?.MaxAttempts, `${machine} ${name}`).toBeLessThanOrEqual(3);
       }
     }
-    expect(checked).toBe(14);
+    // PlanRefresh, DispatchBuilds and SummarizeRefresh of curated-refresh; the recovery steps.
+    expect(checked).toBe(11);
   });
 
   it('grants no KMS permission without landing.kmsKeyArn', () => {

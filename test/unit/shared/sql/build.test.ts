@@ -26,7 +26,7 @@ describe('SQL generation: golden statements', () => {
   it('table: fresh table with contract and physical design, uniqueness check, rename swap', () => {
     const batch = buildBatch(model('fct_orders'), 'full', RUN);
     golden('fct_orders.full', batch.sqls);
-    expect(batch.statementName).toBe('zeo:run-0001:fct_orders');
+    expect(batch.statementName).toBe('zeo:run-0001:build:fct_orders');
   });
 
   it('table with an interleaved sort key and even distribution', () => {
