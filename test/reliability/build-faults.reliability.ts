@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalOrchestrator } from '../../local/app.js';
+import type { ExecutionRecord } from '../../local/sfn/runner.js';
 import type { DispatchState } from '../../shared/refresh/dispatch-state.js';
-import { type BuildMode, buildBatch } from '../../shared/sql/build.js';
+import { type BuildMode, buildBatch, statementName } from '../../shared/sql/build.js';
 import {
   armStatementFault,
   type Checksum,
@@ -9,6 +10,7 @@ import {
   checksum,
   customRunner,
   definedFailures,
+  describeArmed,
   disarm,
   INJECTED_MARKER,
   isDefinedOutcome,
@@ -121,17 +123,56 @@ interface FaultedRun {
   error: string | undefined;
   definedOutcome: boolean;
   fired: boolean;
+  /** Executions that started while the faulted run ran, other than it and its children. */
+  concurrent: string[];
+  /** What the execution, the run log, the model's Data API statements and the armed fault say. */
+  diagnosis: string;
   next: { status: string; after: Checksum | undefined; leftovers: string[]; log: LoggedOutcome[] };
+}
+
+/** Executions in `records` that are not `root` or one of its descendants. */
+function outside(records: readonly ExecutionRecord[], root: ExecutionRecord): ExecutionRecord[] {
+  const family = new Set([root.executionArn]);
+  for (const r of records) if (r.parentArn && family.has(r.parentArn)) family.add(r.executionArn);
+  return records.filter((r) => !family.has(r.executionArn));
+}
+
+/** The Data API statements of a run's build of a model (lease, build batch, failure records…) and how they ended. */
+function modelStatements(runId: string, model: string): string[] {
+  // The build batch is named by the dispatcher's per-run prefix; the failure records by run and model.
+  const build = statementName(runId, model);
+  const name = `zeo:${runId}:${model}`;
+  const seen = new Map<string, string>();
+  for (const l of app.stack.dataApi.log) {
+    const n = l.statementName ?? '';
+    if ((n === build || n.startsWith(`${name}:`)) && !seen.has(l.statementId)) {
+      const d = app.stack.dataApi.describe(l.statementId);
+      const error = typeof d?.Error === 'string' ? ` ${d.Error.slice(0, 200)}` : '';
+      seen.set(
+        l.statementId,
+        `${n === build ? '(build)' : n.slice(name.length)} ${String(d?.Status)}${error}`,
+      );
+    }
+  }
+  return [...seen.values()];
 }
 
 async function faultedRun(
   target: Target,
   runId: string,
-  arm: () => { fired: () => boolean },
+  arm: () => { fired: () => boolean; detail: () => string },
 ): Promise<FaultedRun> {
+  const started = app.sfn.executions.length;
   await changeSource(app);
   const before = await checksum(app, target.model);
   const expectedNew = await oracleChecksum(app, target.model);
+  // The precondition, explicitly: the landing zone holds a source change that makes the build differ
+  // (changeSource checks that it landed), and no other execution runs — one that did could build the
+  // model first, and this run would then find nothing left to build.
+  const running = app.sfn.executions
+    .filter((e) => e.status === 'RUNNING')
+    .map((e) => `${e.machine} ${e.name}`);
+  expect(running.length, `no execution runs when the faulted run starts: ${running.join(', ')}`).toBe(0);
   const armed = arm();
   const execution = await run(
     app,
@@ -141,8 +182,18 @@ async function faultedRun(
   );
   disarm(app);
   app.stack.dataApi.clearFaults();
+  const concurrent = outside(app.sfn.executions.slice(started), execution).map(
+    (e) => `${e.machine} ${e.name} ${e.status}`,
+  );
   const after = await checksum(app, target.model);
   const log = await runLog(app, runId, target.model);
+  const diagnosis = [
+    `execution ${execution.status}${execution.error ? ` ${execution.error}` : ''}${execution.cause ? `: ${execution.cause.slice(0, 300)}` : ''}`,
+    `run log ${log.map((l) => `${l.status}${l.error ? ` (${l.error.slice(0, 200)})` : ''}`).join(', ') || 'empty'}`,
+    `statements ${modelStatements(runId, target.model).join('; ') || 'none'}`,
+    `fault: ${armed.detail()}`,
+    `other executions meanwhile: ${concurrent.join(', ') || 'none'}`,
+  ].join(' | ');
   const next = await run(
     app,
     'curated-refresh',
@@ -158,6 +209,8 @@ async function faultedRun(
     error: execution.error,
     definedOutcome: isDefinedOutcome(execution),
     fired: armed.fired(),
+    concurrent,
+    diagnosis,
     next: {
       status: next.status,
       after: await checksum(app, target.model),
@@ -174,7 +227,7 @@ function verdict(r: FaultedRun, expectError: RegExp): { outcome: string; dataLos
   const recovered =
     r.next.status === 'SUCCEEDED' && sameRows(r.next.after, r.expectedNew) && r.next.leftovers.length === 0;
   const outcome = !r.fired
-    ? 'fault did not fire'
+    ? `fault did not fire: ${r.diagnosis}`
     : kept && logged && noSuccess && recovered
       ? 'rolled back, old rows kept, logged failed; next run rebuilt, no leftovers'
       : `unexpected: kept=${kept} logged=${logged} noSuccess=${noSuccess} recovered=${recovered}`;
@@ -194,7 +247,7 @@ function refreshedVerdict(r: FaultedRun, expectError: RegExp): { outcome: string
   const recovered =
     r.next.status === 'SUCCEEDED' && sameRows(r.next.after, r.expectedNew) && r.next.leftovers.length === 0;
   const outcome = !r.fired
-    ? 'fault did not fire'
+    ? `fault did not fire: ${r.diagnosis}`
     : refreshed && logged && r.status === 'SUCCEEDED' && recovered
       ? 'refresh committed on its own, logged success; next run refreshed, no leftovers'
       : `unexpected: refreshed=${refreshed} logged=${logged} status=${r.status} recovered=${recovered}`;
@@ -202,7 +255,8 @@ function refreshedVerdict(r: FaultedRun, expectError: RegExp): { outcome: string
 }
 
 function expectContained(r: FaultedRun, expectError: RegExp): void {
-  expect(r.fired, 'the fault fired').toBe(true);
+  expect(r.fired, `the fault fired (${r.diagnosis})`).toBe(true);
+  expect(r.concurrent, 'no other execution ran alongside the faulted run').toEqual([]);
   expect(r.definedOutcome, `${r.status} ${r.error}`).toBe(true);
   expect(r.error).toBe('CuratedRefreshFailedError');
   expect(r.expectedNew, 'the source change makes a different build').not.toEqual(r.before);
@@ -226,7 +280,7 @@ describe('A failure at every statement position of a build batch', () => {
         const runId = `pos-${target.model}-${target.mode}-${k + 1}`.replaceAll('_', '-');
         const r = await faultedRun(target, runId, () => {
           const a = armStatementFault(app, { matches, position: k, kind: 'fail' });
-          return { fired: () => a.fired };
+          return { fired: () => a.fired, detail: () => describeArmed(a) };
         });
         const marker = new RegExp(`${INJECTED_MARKER} at statement ${k + 1}\\b`);
         if (refreshAt >= 0 && k > refreshAt) {
@@ -273,7 +327,11 @@ describe('A failure at every statement position of a build batch', () => {
           },
           error: `ERROR: ${INJECTED_MARKER} before the batch ran`,
         });
-        return { fired: () => fired };
+        return {
+          fired: () => fired,
+          detail: () =>
+            fired ? 'the Data API failed a matching batch' : 'no matching batch reached the Data API',
+        };
       });
       const v = verdict(r, /before the batch ran/);
       recorder.fault('Build batch: Data API fails the batch before it runs', REJECTED_BATCH, {
@@ -295,7 +353,7 @@ describe('An operator ABORT at every statement position of a build batch', () =>
         const runId = `abort-${target.model}-${target.mode}-${k + 1}`.replaceAll('_', '-');
         const r = await faultedRun(target, runId, () => {
           const a = armStatementFault(app, { matches, position: k, kind: 'abort' });
-          return { fired: () => a.fired && a.statementId !== undefined };
+          return { fired: () => a.fired && a.abortDelivered === true, detail: () => describeArmed(a) };
         });
         const v = verdict(r, /abort/i);
         recorder.fault('Build batch: operator ABORT at each statement position', POSITION_ABORT, {

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalOrchestrator, startLocalOrchestrator } from '../../../local/app.js';
+import type { StatementHold } from '../../../local/data-api/faults.js';
 import { loadDefinitions } from '../../../local/sfn/definitions.js';
 import { localFunctions } from '../../../local/sfn/functions.js';
 import { type ExecutionRecord, type LocalFunction, LocalStepFunctions } from '../../../local/sfn/runner.js';
@@ -198,10 +199,41 @@ export async function changeSource(app: LocalOrchestrator): Promise<number> {
     INSERT INTO public.payments VALUES (${k}, ${k}, 'card', 124.99, 'captured',
       TIMESTAMP '2026-05-01 08:05:00' + INTERVAL '${day} days', TIMESTAMP '2026-05-01 08:05:00' + INTERVAL '${day} days');
     INSERT INTO public.shipments VALUES (${k}, ${k}, 'dhl', TIMESTAMP '2026-05-02 08:00:00' + INTERVAL '${day} days', NULL);`);
-  // Replication (continuous on the local stack) applies it with the next step of simulated time.
-  await app.advance(1000);
+  // Replication (continuous on the local stack) applies it with the next step of simulated time. The
+  // simulator's step, not `app.advance`: that one also fires the EventBridge schedules due in that
+  // second (the hourly refresh at HH:05, the nightly one at 03:00, the watchdog every 5 minutes), and
+  // a scheduled refresh would run alongside whatever the caller runs next — and might build its model
+  // first. Simulated time starts at the wall clock, so whether a schedule fell due here depended on
+  // when the test ran.
+  await app.stack.simulator.tick(1000);
   await app.stack.simulator.settle();
+  const missing = await missingSourceChange(app, k);
+  if (missing.length > 0)
+    throw new Error(`changeSource: source change ${k} did not reach the landing zone: ${missing.join(', ')}`);
   return k;
+}
+
+/** Landing tables that lack a row of source change `k` (empty when it has been replicated). */
+async function missingSourceChange(app: LocalOrchestrator, k: number): Promise<string[]> {
+  const landing = app.manifest.project.landing.database;
+  const keys: [string, string][] = [
+    ['customers', 'customer_id'],
+    ['orders', 'order_id'],
+    ['order_items', 'order_id'],
+    ['payments', 'payment_id'],
+    ['shipments', 'shipment_id'],
+  ];
+  // One query for the five tables: a row per table that lacks the change.
+  const found = await rows(
+    app,
+    keys
+      .map(
+        ([table, key]) =>
+          `SELECT 'public.${table}' AS "missing" WHERE NOT EXISTS (SELECT 1 FROM "${landing}"."public"."${table}" WHERE "${key}" = ${k})`,
+      )
+      .join(' UNION ALL '),
+  );
+  return found.map((r) => String(r.missing));
 }
 
 /** Runs a state machine execution to its end on the orchestrator and returns it. */
@@ -312,10 +344,18 @@ export interface StatementFault {
 
 export const INJECTED_MARKER = 'zeo-reliability injected failure';
 
-interface Armed {
+export interface Armed {
   fault: StatementFault;
+  /** A request matching the fault reached the warehouse and the fault was applied to it. */
   fired: boolean;
+  /** The Data API id of the matching batch, taken from the Data API's own record of it. */
   statementId?: string;
+  /** `abort`: the cancellation was requested as statement `position` started, on that very batch. */
+  abortDelivered?: boolean;
+  /** Why the fault could not be applied as armed (for the test's failure message). */
+  problem?: string;
+  /** Sees every batch the Data API is about to run (a hold that never holds). */
+  observer: StatementHold;
 }
 
 const armed = new WeakMap<LocalOrchestrator, { current?: Armed }>();
@@ -325,6 +365,11 @@ const armed = new WeakMap<LocalOrchestrator, { current?: Armed }>();
  * replaces that statement by one that raises (the statements before it have run; the error text
  * carries a marker); `abort` lets the statement run and has the operator cancel the statement
  * (CancelStatement) meanwhile, which takes effect at the next statement boundary.
+ *
+ * The statement to cancel is named by the Data API itself: right before it runs a batch, the Data API
+ * shows its record (id and SQL) to every hold, and an observer that never holds keeps the id of the
+ * first matching one. Every build batch starts with the same `CREATE SCHEMA IF NOT EXISTS`, so a
+ * lookup of the request's SQL in the statement log could name another batch.
  */
 export function armStatementFault(app: LocalOrchestrator, fault: StatementFault): Armed {
   let slot = armed.get(app);
@@ -339,9 +384,6 @@ export function armStatementFault(app: LocalOrchestrator, fault: StatementFault)
       const sqls = request.statements.map((s) => s.sql);
       if (!current || current.fired || !current.fault.matches(sqls)) return original(request, control);
       current.fired = true;
-      const first = sqls[0];
-      const logged = [...app.stack.dataApi.log].reverse().find((l) => l.index === 1 && l.sql === first);
-      if (logged) current.statementId = logged.statementId;
       const k = current.fault.position;
       if (current.fault.kind === 'fail') {
         const statements = request.statements.map((s, i) =>
@@ -349,22 +391,53 @@ export function armStatementFault(app: LocalOrchestrator, fault: StatementFault)
         );
         return original({ ...request, statements }, control);
       }
+      const id = current.statementId;
+      if (id === undefined) current.problem = 'the Data API showed no matching batch before it ran';
       return original(request, {
         ...control,
         onStatementStart: (index, at) => {
           control.onStatementStart?.(index, at);
-          if (index === k && current.statementId) app.stack.dataApi.abort(current.statementId);
+          if (index !== k || id === undefined) return;
+          const accepted = app.stack.dataApi.abort(id);
+          // The running request reports the cancellation only if it was this batch that was cancelled.
+          current.abortDelivered = accepted && control.isAborted?.() === true;
+          if (!current.abortDelivered) {
+            current.problem = `CancelStatement of ${id} at statement ${k + 1}: accepted=${accepted}, running batch aborted=${control.isAborted?.() === true}`;
+          }
         },
       });
     };
   }
-  const entry: Armed = { fault, fired: false };
+  slot.current?.observer.release();
+  const entry: Armed = {
+    fault,
+    fired: false,
+    observer: app.stack.dataApi.hold((statement) => {
+      if (fault.matches(statement.sqls)) {
+        if (entry.statementId === undefined) entry.statementId = statement.id;
+        else if (entry.statementId !== statement.id)
+          entry.problem ??= `a second matching batch ${statement.id} after ${entry.statementId}`;
+      }
+      return false;
+    }),
+  };
   slot.current = entry;
   return entry;
 }
 
+/** What an armed fault did, in a line: for the message of a test whose fault did not fire. */
+export function describeArmed(a: Armed): string {
+  return [
+    a.fired ? 'a matching batch reached the warehouse' : 'no matching batch reached the warehouse',
+    `statement ${a.statementId ?? 'unknown'}`,
+    ...(a.fault.kind === 'abort' ? [`abort delivered=${a.abortDelivered === true}`] : []),
+    ...(a.problem ? [a.problem] : []),
+  ].join(', ');
+}
+
 export function disarm(app: LocalOrchestrator): void {
   const slot = armed.get(app);
+  slot?.current?.observer.release();
   if (slot) delete slot.current;
 }
 
