@@ -1102,10 +1102,7 @@ function overheadSection(c: Collected): string[] {
       `- **Transitions and Data API calls (200 models).** ${n(cost.ticks, 2)} ticks per model, ${n(s200.ticks.idle)} of ${n(s200.ticks.ticks)} idle: the ${c.structure.minLookSeconds} s minimum look for builds with no history dominates the first run; per tick the fixed calls are one ListStatements, and when builds start one lease batch and one status query (+ its result), when full builds end one drop batch.`,
     );
   }
-  lines.push(
-    '- **fullRefresh after an unchanged refresh builds nothing.** The lease read (shared/refresh/lease.ts `leaseOutcome`, used by functions/dispatch-builds/core.ts) answers `already_built` whenever the current table was built from the inputs this run planned — also when the run asked for `fullRefresh`, which docs/change-detection.md says builds everything selected. Found while building the second run (it now changes every landing table instead).',
-    '',
-  );
+  lines.push('');
   return lines;
 }
 

@@ -97,8 +97,8 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
       },
     ]);
   }
-  const nowMs = deps.now().getTime();
-  const now = Math.floor(nowMs / 1000);
+  const clock = () => Math.floor(deps.now().getTime() / 1000);
+  const now = clock();
   const run = { runId: refresh.runId, trigger: refresh.trigger };
   const nameOf = (p: number) => models[p]?.name ?? `#${p}`;
   const pending = decodeBitset(state.pending, models.length);
@@ -175,11 +175,12 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
       // Rolled back for timing, not for its SQL (developer guide "Serializable isolation": retry the
       // transaction): submitted again under the lease this run still holds, never recorded as failed.
       const id = await submitBuild(model, build.mode, run, deps, conflicts + 1);
+      const at = clock();
       inFlight.push({
         ...build,
         id,
-        at: now,
-        due: now + nextLookSeconds(0, expected.get(build.m)),
+        at,
+        due: at + nextLookSeconds(0, expected.get(build.m)),
         c: conflicts + 1,
       });
       continue;
@@ -240,7 +241,7 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
   const outcomes: RecordedOutcome[] = [...skipped];
   const release: string[] = [];
   const leaseTimeout = index.manifest.project.refresh.leaseTimeoutMinutes * 60 + 600;
-  const answers = await acquireLeases(candidates.map(nameOf), refresh.runId, deps);
+  const answers = await acquireLeases(candidates.map(nameOf), refresh.runId, deps, refresh.fullRefresh);
   const targets = await targetStates(
     answers.filter((a) => a.lease.kind === 'acquired'),
     refresh.runId,
@@ -255,25 +256,39 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
     switch (answer.lease.kind) {
       case 'held': {
         const since = before?.at ?? now;
-        if (now - since > leaseTimeout) {
-          failures.push({
+        const givingUp = now - since > leaseTimeout;
+        // Giving up is a recorded failure too, so it counts against the same per-tick bound; the
+        // rest give up in the next ticks.
+        if (givingUp && failures.length < MAX_FAILURES_PER_TICK) {
+          const busy: FailedBuild = {
             ...run,
             model: answer.model,
             mode: before?.mode ?? 'full',
             statementId: null,
             submittedAt: new Date(since * 1000).toISOString(),
             error: `ModelBusyError: model ${answer.model} is still being built by ${answer.lease.holder}; gave up waiting after ${Math.round((now - since) / 60)} minutes`,
-          });
-          const outcome = await recordBuildFailure(failures[failures.length - 1] as FailedBuild, deps);
+          };
+          failures.push(busy);
+          const outcome = await recordBuildFailure(busy, deps);
           if (outcome.status === 'failed') {
             report.failed.push(answer.model);
             const more = skipDescendants(index, [answer.model], pending);
-            for (const s of more) pending.delete(positionOf(index, s.model));
+            for (const s of more) {
+              const q = positionOf(index, s.model);
+              pending.delete(q);
+              expected.delete(q);
+            }
             outcomes.push(...more);
             report.skipped += more.length;
           }
         } else {
-          stillWaiting.push({ m: p, mode: 'full', id: null, at: since, due: now + LEASE_RETRY_SECONDS });
+          stillWaiting.push({
+            m: p,
+            mode: before?.mode ?? 'full',
+            id: null,
+            at: since,
+            due: now + (givingUp ? 1 : LEASE_RETRY_SECONDS),
+          });
         }
         break;
       }
@@ -320,14 +335,20 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
       `zeo:${refresh.runId}:outcomes:${tickId}`,
     );
   }
-  const ids = await inParallel(toSubmit, (s) => submitBuild(s.model, s.mode, run, deps));
+  // Each build's clock starts when its submit returns, not at the tick's start: the expected finish
+  // (last duration) is then not early by the tick's own work.
+  const submits = await inParallel(toSubmit, async (s) => {
+    const id = await submitBuild(s.model, s.mode, run, deps);
+    return { id, at: clock() };
+  });
   for (const [i, s] of toSubmit.entries()) {
+    const at = submits[i]?.at ?? now;
     inFlight.push({
       m: s.p,
       mode: s.mode,
-      id: ids[i] ?? null,
-      at: now,
-      due: now + nextLookSeconds(0, expected.get(s.p)),
+      id: submits[i]?.id ?? null,
+      at,
+      due: at + nextLookSeconds(0, expected.get(s.p)),
     });
     report.started.push(s.model);
   }
@@ -338,7 +359,7 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
   const earliest = Math.min(...inFlight.map((b) => b.due));
   const waitSeconds = done
     ? 0
-    : Math.min(MAX_WAIT_SECONDS, Math.max(1, Number.isFinite(earliest) ? earliest - now : 1));
+    : Math.min(MAX_WAIT_SECONDS, Math.max(1, Number.isFinite(earliest) ? earliest - clock() : 1));
   const ticks = state.ticks + 1;
   report.building = bounded(
     inFlight.filter((b) => b.id !== null).map((b) => nameOf(b.m)),

@@ -33,6 +33,7 @@ export async function acquireLeases(
   models: readonly string[],
   runId: string,
   deps: { index: IndexedManifest; warehouse: Pick<WarehousePort, 'run' | 'query'> },
+  fullRefresh = false,
 ): Promise<LeaseAnswer[]> {
   if (models.length === 0) return [];
   const timeout = deps.index.manifest.project.refresh.leaseTimeoutMinutes;
@@ -46,7 +47,7 @@ export async function acquireLeases(
     const row: Row = byModel.get(model) ?? {};
     return {
       model,
-      lease: leaseOutcome([row], runId),
+      lease: leaseOutcome([row], runId, fullRefresh),
       definitionHash:
         row.definition_hash === null || row.definition_hash === undefined
           ? undefined

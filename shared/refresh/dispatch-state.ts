@@ -130,7 +130,7 @@ export function encodeDurations(durations: ReadonlyMap<number, number>, size: nu
   const bytes = Buffer.alloc(size * 2);
   for (const [p, seconds] of durations) {
     if (p < 0 || p >= size) continue;
-    bytes.writeUInt16LE(Math.min(MAX_EXPECTED_SECONDS, Math.max(0, Math.round(seconds))) + 1, p * 2);
+    bytes.writeUInt16LE(Math.min(MAX_EXPECTED_SECONDS, Math.max(0, Math.ceil(seconds))) + 1, p * 2);
   }
   return bytes.toString('base64url');
 }

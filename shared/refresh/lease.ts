@@ -14,20 +14,6 @@ import type { Row } from '../warehouse/warehouse.js';
  * guide "LOCK", "Serializable isolation").
  */
 
-export function acquireLeaseStatements(model: string, runId: string, timeoutMinutes: number): string[] {
-  const m = literal(model);
-  const r = literal(runId);
-  return [
-    `LOCK ${bookkeeping.modelLease}`,
-    // The run's own row is kept, not renewed: a retried submission asks again while the batch its first
-    // attempt submitted may be running, and that batch's claim_lease must find the very row it saw.
-    `DELETE FROM ${bookkeeping.modelLease} WHERE "model" = ${m} AND "run_id" <> ${r} AND "expires_at" < GETDATE()`,
-    `INSERT INTO ${bookkeeping.modelLease} ("model", "run_id", "acquired_at", "expires_at")
-SELECT ${m}, ${r}, GETDATE(), GETDATE() + INTERVAL '${Math.trunc(timeoutMinutes)} minutes'
-WHERE NOT EXISTS (SELECT 1 FROM ${bookkeeping.modelLease} WHERE "model" = ${m})`,
-  ];
-}
-
 /** A derived table of model names: `(SELECT 'a' AS "model" UNION ALL SELECT 'b') AS "v"`. */
 function modelsTable(models: readonly string[]): string {
   return `(${models.map((m) => `SELECT ${literal(m)} AS "model"`).join(' UNION ALL ')}) AS "v"`;
@@ -35,7 +21,8 @@ function modelsTable(models: readonly string[]): string {
 
 /**
  * The leases of several models in one transaction (one Data API call per dispatcher tick instead of
- * one per model): the same rules as acquireLeaseStatements, row by row.
+ * one per model). The run's own row is kept, not renewed: a retried tick asks again while the batch its
+ * first attempt submitted may be running, and that batch's claim_lease must find the very row it saw.
  */
 export function acquireLeasesStatements(
   models: readonly string[],
@@ -54,9 +41,12 @@ WHERE l."model" IS NULL`,
   ];
 }
 
-/** leaseStatusSql for several models at once, one row each, with the definition the current table was built from. */
+/**
+ * For each model: who holds the lease, what the current table was built from (by which run, and whether
+ * since this run planned), what this run wants to build, and the definition the current table has.
+ */
 export function leaseStatusesSql(models: readonly string[], runId: string): string {
-  return `SELECT "v"."model" AS "model", l."run_id" AS "holder", TRIM(s."inputs_hash") AS "built", s."last_run_id" AS "built_by", TRIM(p."inputs_hash") AS "wanted", TRIM(s."definition_hash") AS "definition_hash"
+  return `SELECT "v"."model" AS "model", l."run_id" AS "holder", TRIM(s."inputs_hash") AS "built", s."last_run_id" AS "built_by", CASE WHEN s."last_success_at" >= p."planned_at" THEN 1 ELSE 0 END AS "built_since_plan", TRIM(p."inputs_hash") AS "wanted", TRIM(s."definition_hash") AS "definition_hash"
 FROM ${modelsTable(models)}
 LEFT JOIN ${bookkeeping.modelLease} AS l ON l."model" = "v"."model"
 LEFT JOIN ${bookkeeping.modelState} AS s ON s."model" = "v"."model"
@@ -66,16 +56,6 @@ LEFT JOIN ${bookkeeping.runPlan} AS p ON p."run_id" = ${literal(runId)} AND p."m
 /** Releases several of this run's leases at once. */
 export function releaseLeasesSql(models: readonly string[], runId: string): string {
   return `DELETE FROM ${bookkeeping.modelLease} WHERE "model" IN (${models.map(literal).join(', ')}) AND "run_id" = ${literal(runId)}`;
-}
-
-/** Who holds the lease, what the current table was built from (and by which run), and what this run wants to build. */
-export function leaseStatusSql(model: string, runId: string): string {
-  const m = literal(model);
-  return `SELECT l."run_id" AS "holder", TRIM(s."inputs_hash") AS "built", s."last_run_id" AS "built_by", TRIM(p."inputs_hash") AS "wanted"
-FROM (SELECT 1 AS "one") AS "zeo_one"
-LEFT JOIN ${bookkeeping.modelLease} AS l ON l."model" = ${m}
-LEFT JOIN ${bookkeeping.modelState} AS s ON s."model" = ${m}
-LEFT JOIN ${bookkeeping.runPlan} AS p ON p."run_id" = ${literal(runId)} AND p."model" = ${m}`;
 }
 
 export function releaseLeaseSql(model: string, runId: string): string {
@@ -121,17 +101,21 @@ export function buildCommittedSql(model: string, runId: string): string {
 export type LeaseOutcome =
   | { kind: 'acquired' }
   | { kind: 'held'; holder: string }
-  /** Acquired, but meanwhile another run built exactly the inputs this run planned: nothing to do. */
+  /**
+   * Acquired, but another run built exactly the inputs this run planned — since it planned, when it
+   * asked for a full refresh (which rebuilds a table whatever it was built from): nothing to do.
+   */
   | { kind: 'already_built' }
   /** Acquired again by a retried submission whose first batch of this very run has committed. */
   | { kind: 'built_by_this_run' };
 
-export function leaseOutcome(rows: readonly Row[], runId: string): LeaseOutcome {
+export function leaseOutcome(rows: readonly Row[], runId: string, fullRefresh = false): LeaseOutcome {
   const row = rows[0] ?? {};
   const holder = row.holder === null || row.holder === undefined ? null : String(row.holder);
   if (holder !== runId) return { kind: 'held', holder: holder ?? 'unknown' };
   const wanted = row.wanted ? String(row.wanted) : '';
-  if (wanted && row.built && String(row.built) === wanted) {
+  const meanwhile = !fullRefresh || Number(row.built_since_plan ?? 0) === 1;
+  if (wanted && row.built && String(row.built) === wanted && meanwhile) {
     return row.built_by === runId ? { kind: 'built_by_this_run' } : { kind: 'already_built' };
   }
   return { kind: 'acquired' };

@@ -3,9 +3,11 @@
  * ListStatements page), so the refresh waits until the earliest build needs a look:
  *
  * - a build whose model has a past duration: just after it is expected to finish;
- * - one without (or running past its expected finish): after 5 % of its age, at least MIN_LOOK_SECONDS,
- *   so a finished build is noticed within 5 % of its run time (the makespan stays within a few percent
- *   of the critical path) while the number of looks grows only with the logarithm of its duration;
+ * - one without: after 5 % of its age, at least MIN_LOOK_SECONDS, so a finished build is noticed within
+ *   5 % of its run time (the makespan stays within a few percent of the critical path) while the number
+ *   of looks grows with the logarithm of its duration until the wait reaches its cap;
+ * - one running past its expected finish: as if it had started then (5 % of the overrun), so a build
+ *   that takes a little longer than last time is seen seconds after it ends, not 5 % of its age later;
  * - never longer than MAX_WAIT_SECONDS (a failure is noticed within a minute).
  */
 export const MIN_LOOK_SECONDS = 3;
@@ -20,9 +22,14 @@ export const DATA_API_MAX_STATEMENT_SECONDS = 24 * 3600;
 
 /** Seconds until a build of `ageSeconds` needs its next look. */
 export function nextLookSeconds(ageSeconds: number, expectedSeconds?: number): number {
-  const age = Math.max(0, ageSeconds);
-  if (expectedSeconds !== undefined && age < expectedSeconds) {
-    return Math.min(MAX_WAIT_SECONDS, Math.max(1, Math.ceil(expectedSeconds - age) + EXPECTED_SLACK_SECONDS));
+  let age = Math.max(0, ageSeconds);
+  if (expectedSeconds !== undefined) {
+    if (age < expectedSeconds)
+      return Math.min(
+        MAX_WAIT_SECONDS,
+        Math.max(1, Math.ceil(expectedSeconds - age) + EXPECTED_SLACK_SECONDS),
+      );
+    age -= expectedSeconds;
   }
   return Math.min(MAX_WAIT_SECONDS, Math.max(MIN_LOOK_SECONDS, Math.round(age * PROPORTION)));
 }

@@ -5,7 +5,7 @@ import { indexManifest } from '../../shared/graph/plan.js';
 import { compileProject } from '../../shared/project/compile.js';
 import { readProjectSources } from '../../shared/project/load.js';
 import { recordBuildFailure } from '../../shared/refresh/build-failure.js';
-import { acquireLeaseStatements } from '../../shared/refresh/lease.js';
+import { acquireLeasesStatements } from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
 import { buildBatch } from '../../shared/sql/build.js';
 import { isTerminal, type StatementDescription, Warehouse } from '../../shared/warehouse/warehouse.js';
@@ -53,7 +53,9 @@ async function submitAndWait(
   mode: 'create_view' | 'refresh_view',
 ): Promise<StatementDescription> {
   // As SubmitBuild does: ask for the model's lease first (another run may hold it).
-  await warehouse.run(acquireLeaseStatements(VIEW.name, runId, 60), { statementName: `test:lease:${runId}` });
+  await warehouse.run(acquireLeasesStatements([VIEW.name], runId, 60), {
+    statementName: `test:lease:${runId}`,
+  });
   const batch = buildBatch(VIEW, mode, { runId, trigger: 'test' });
   const id = await warehouse.submitBatch(batch.sqls, { statementName: batch.statementName });
   for (let i = 0; i < 500; i++) {
@@ -153,7 +155,7 @@ describe('refresh_view: the recorded outcome matches the view', () => {
     // The dispatcher gave up on a build (say, cancelled after the Data API's 24 hours) while the batch
     // waited to run: recordBuildFailure must not guess.
     const hold = stack.dataApi.hold((s) => s.sqls.some((sql) => sql.startsWith('REFRESH MATERIALIZED VIEW')));
-    await warehouse.run(acquireLeaseStatements(VIEW.name, 'run-held', 60), {
+    await warehouse.run(acquireLeasesStatements([VIEW.name], 'run-held', 60), {
       statementName: 'test:lease:held',
     });
     const batch = buildBatch(VIEW, 'refresh_view', { runId: 'run-held', trigger: 'test' });

@@ -10,7 +10,7 @@ import type { ManualClock } from '../../local/clock.js';
 import { applyLocalStackEnvironment, type LocalStack, startLocalStack } from '../../local/stack.js';
 import { compileProject } from '../../shared/project/compile.js';
 import { readProjectSources } from '../../shared/project/load.js';
-import { acquireLeaseStatements } from '../../shared/refresh/lease.js';
+import { acquireLeasesStatements } from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
 import { buildBatch, dropSwappedOutSql } from '../../shared/sql/build.js';
 import { dataClient, waitForStatement } from './support.js';
@@ -73,7 +73,7 @@ async function build(name: string, as?: 'merge' | 'refresh_view') {
   const runId = `run-${++runs}`;
   // As a refresh builds it: the run takes the model's lease, and a table swap is followed by the drop
   // of the table it swapped out (SubmitBuild, CheckBuild).
-  await runBatch(acquireLeaseStatements(model.name, runId, 30), `zeo:${runId}:${name}:lease`);
+  await runBatch(acquireLeasesStatements([model.name], runId, 30), `zeo:${runId}:${name}:lease`);
   const batch = buildBatch(model, mode, { runId, trigger: 'test' });
   const built = await runBatch(batch.sqls, batch.statementName);
   if (mode === 'full' && built.Status === 'FINISHED')

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProject } from '../../shared/project/compile.js';
 import type { ManifestModel } from '../../shared/project/manifest.js';
-import { acquireLeaseStatements, fenceBuildStatements } from '../../shared/refresh/lease.js';
+import { acquireLeasesStatements, fenceBuildStatements } from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
 import { type BuildMode, buildBatch, dropSwappedOutSql } from '../../shared/sql/build.js';
 import type { RunContext } from '../../shared/sql/ddl.js';
@@ -35,7 +35,7 @@ const checksum = async (relation: string) =>
 
 /** The build batch of a run that holds the model's lease, as SubmitBuild submits it. */
 async function leasedBatch(m: ManifestModel, mode: BuildMode, run: RunContext): Promise<string[]> {
-  await wh.runBatch(acquireLeaseStatements(m.name, run.runId, 30));
+  await wh.runBatch(acquireLeasesStatements([m.name], run.runId, 30));
   return buildBatch(m, mode, run).sqls;
 }
 
@@ -191,20 +191,20 @@ describe('Build batches on PostgreSQL', () => {
     const runs = await wh.query<{ n: number }>('SELECT count(*)::int AS n FROM zeo.run_log');
     const mine = nextRun();
     // Another run holds the lease: this run's batch raises at assert_lease and rolls back whole.
-    await wh.runBatch(acquireLeaseStatements(m.name, 'run-other', 30));
+    await wh.runBatch(acquireLeasesStatements([m.name], 'run-other', 30));
     await expect(wh.runBatch(buildBatch(m, 'full', mine).sqls)).rejects.toThrow(
       /superseded: its build lease is held by run-other/,
     );
     await wh.runBatch(['DELETE FROM zeo.model_lease']);
     // RecordBuildFailure fenced this run's build (say its submit Lambda timed out): refused as well.
-    await wh.runBatch(acquireLeaseStatements(m.name, mine.runId, 30));
+    await wh.runBatch(acquireLeasesStatements([m.name], mine.runId, 30));
     await wh.runBatch(fenceBuildStatements(m.name, mine.runId));
     await expect(wh.runBatch(buildBatch(m, 'full', mine).sqls)).rejects.toThrow(/held by ~fenced/);
     expect(await checksum('reporting.dim_customers')).toEqual(before);
     expect(await wh.query<{ n: number }>('SELECT count(*)::int AS n FROM zeo.run_log')).toEqual(runs);
     // The fence is born expired: the next run that asks takes the lease over, and builds.
     const next = nextRun();
-    await wh.runBatch(acquireLeaseStatements(m.name, next.runId, 30));
+    await wh.runBatch(acquireLeasesStatements([m.name], next.runId, 30));
     await wh.runBatch(buildBatch(m, 'full', next).sqls);
     expect(await wh.query('SELECT model, run_id FROM zeo.model_lease')).toEqual([]);
     const status = await wh.query<{ status: string }>(
@@ -224,7 +224,7 @@ describe('Build batches on PostgreSQL', () => {
   it('refuses a batch that only starts after its run was fenced and a successor built and let the lease go', async () => {
     const m = model('dim_customers');
     const zombie = nextRun();
-    await wh.runBatch(acquireLeaseStatements(m.name, zombie.runId, 30));
+    await wh.runBatch(acquireLeasesStatements([m.name], zombie.runId, 30));
     // Its SubmitBuild gave up after submitting (the batch sat in the warehouse's queue): recorded failed.
     await wh.runBatch(fenceBuildStatements(m.name, zombie.runId));
     const successor = nextRun();

@@ -14,7 +14,7 @@ import {
   decodeBitset,
   manifestFingerprint,
 } from '../../../shared/refresh/dispatch-state.js';
-import { TICKS_PER_EXECUTION } from '../../../shared/refresh/polling.js';
+import { LEASE_RETRY_SECONDS, TICKS_PER_EXECUTION } from '../../../shared/refresh/polling.js';
 import { buildStatementPrefix } from '../../../shared/sql/build.js';
 import { type StatementOptions, Warehouse, type WarehousePort } from '../../../shared/warehouse/warehouse.js';
 import { shopSources } from '../../helpers/project.js';
@@ -263,6 +263,42 @@ describe('dispatchBuilds: failures', () => {
     expect(
       await stack.warehouse.query(`SELECT model FROM zeo.model_lease WHERE run_id = '${runId}'`),
     ).toEqual([]);
+  });
+
+  it('a model another run is building waits for its lease, then gives up with ModelBusyError and skips its descendants', async () => {
+    const runId = 'u-busy';
+    await stack.warehouse.query(
+      `INSERT INTO zeo.model_lease VALUES ('dim_customers', 'other-run', now(), now() + INTERVAL '1 day')`,
+    );
+    try {
+      const planned = await plan(runId, { select: 'dim_customers+' });
+      const first = DispatchState.parse(await dispatchBuilds(planned, deps()));
+      // Held by the other run: nothing submitted, the model waits (id null) and asks again.
+      expect(first.last.started).toEqual([]);
+      expect(first.inFlight).toMatchObject([{ id: null }]);
+      expect(building(first)).toEqual(['dim_customers']);
+      expect(first.waitSeconds).toBe(LEASE_RETRY_SECONDS);
+      expect(builds(runId)).toEqual([]);
+      // Past the lease timeout (and its margin) the wait ends as a recorded failure.
+      const later = manifest.project.refresh.leaseTimeoutMinutes * 60_000 + 11 * 60_000;
+      const late = { ...deps(), now: () => new Date(stack.clock.now().getTime() + later) };
+      const second = DispatchState.parse(await dispatchBuilds(first, late));
+      expect(second.last).toMatchObject({ failed: ['dim_customers'], skipped: 5, started: [], pending: 0 });
+      expect(second).toMatchObject({ next: 'summarize', inFlight: [] });
+      const log = await runLog(runId);
+      expect(log.dim_customers?.[0]?.status).toBe('failed');
+      expect(log.dim_customers?.[0]?.error).toMatch(
+        /^ModelBusyError: model dim_customers is still being built by other-run; gave up waiting after \d+ minutes/,
+      );
+      expect(log.fct_orders).toEqual([{ status: 'skipped', error: 'upstream dim_customers failed' }]);
+      expect(builds(runId)).toEqual([]);
+      // The other run's lease is its own: giving up does not take it away.
+      expect(
+        await stack.warehouse.query(`SELECT run_id FROM zeo.model_lease WHERE model = 'dim_customers'`),
+      ).toEqual([{ run_id: 'other-run' }]);
+    } finally {
+      await stack.warehouse.query(`DELETE FROM zeo.model_lease WHERE run_id = 'other-run'`);
+    }
   });
 
   it('a serialization conflict is submitted again under a new ClientToken, never recorded failed', async () => {

@@ -83,8 +83,12 @@ describe('Looks at the builds in flight (nextLookSeconds, looksFor)', () => {
     expect(nextLookSeconds(119.5, 120)).toBe(2);
     // The expected finish may be far: a failure is still noticed within MAX_WAIT_SECONDS.
     expect(nextLookSeconds(0, 3600)).toBe(MAX_WAIT_SECONDS);
-    // Running past its expected finish: as if it had no history.
-    for (const age of [120, 121, 500, 5000]) expect(nextLookSeconds(age, 120)).toBe(nextLookSeconds(age));
+    // Running past its expected finish: as if it had started then — 5 % of the overrun, not of its age
+    // (a 15-minute build 2 s over its expectation is looked at 3 s later, not 45 s).
+    for (const age of [120, 121, 500, 5000])
+      expect(nextLookSeconds(age, 120)).toBe(nextLookSeconds(age - 120));
+    expect(nextLookSeconds(902, 900)).toBe(MIN_LOOK_SECONDS);
+    expect(nextLookSeconds(902)).toBe(45);
     // An expected duration of 0 (a build that took no time last time) still waits at least a second.
     expect(nextLookSeconds(0, 0)).toBe(MIN_LOOK_SECONDS);
     expect(nextLookSeconds(0, 0.2)).toBeGreaterThanOrEqual(1);
