@@ -244,6 +244,15 @@ const STEP_CALLS = {
     'redshift-data:CancelStatement',
     'redshift-data:ListStatements',
   ],
+  // ListStatements and CancelStatement for the run's builds; the lease query; fence, committed?, record.
+  stopBuilds: [
+    'redshift-data:ExecuteStatement',
+    'redshift-data:BatchExecuteStatement',
+    'redshift-data:DescribeStatement',
+    'redshift-data:GetStatementResult',
+    'redshift-data:CancelStatement',
+    'redshift-data:ListStatements',
+  ],
   summarizeRefresh: [
     'redshift-data:ExecuteStatement',
     'redshift-data:DescribeStatement',
@@ -296,6 +305,8 @@ const WAITED_STATEMENTS = {
   // leases, lease status, targets, outcomes (2), and for each of at most MAX_FAILURES_PER_TICK (4)
   // failures: fence, committed?, drop / refreshed / failed record
   dispatchBuilds: 18,
+  // the leases held, and for each of at most MAX_STOPS_PER_INVOCATION (4): fence, committed?, record
+  stopBuilds: 13,
   summarizeRefresh: 3,
   checkTableStates: 2,
   requestTableRefresh: 2,

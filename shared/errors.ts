@@ -128,6 +128,11 @@ export class ModelBusyError extends Error {
   override name = 'ModelBusyError';
 }
 
+/** A model was building when its refresh's dispatcher failed for good; StopBuilds cancelled and fenced it. */
+export class RefreshStoppedError extends Error {
+  override name = 'RefreshStoppedError';
+}
+
 /** A step started without a compiled curated project: nothing bundled one and nothing passed one in. */
 export class ManifestUnavailableError extends Error {
   override name = 'ManifestUnavailableError';

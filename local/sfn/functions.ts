@@ -11,6 +11,7 @@ import { handler as planRefresh } from '../../functions/plan-refresh/handler.js'
 import { handler as recordReconcile } from '../../functions/record-reconcile/handler.js';
 import { handler as recreateLandingDatabase } from '../../functions/recreate-landing-database/handler.js';
 import { handler as requestTableRefresh } from '../../functions/request-table-refresh/handler.js';
+import { handler as stopBuilds } from '../../functions/stop-builds/handler.js';
 import { handler as summarizeRefresh } from '../../functions/summarize-refresh/handler.js';
 import { runAsIdentity, type StaticCredentials } from '../../shared/aws/clients.js';
 import type { LocalIdentities } from '../iam/identities.js';
@@ -22,6 +23,7 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 export const HANDLERS: Record<string, Handler> = {
   planRefresh,
   dispatchBuilds,
+  stopBuilds,
   summarizeRefresh,
   checkTableStates,
   requestTableRefresh,

@@ -120,3 +120,8 @@ export function leaseOutcome(rows: readonly Row[], runId: string, fullRefresh = 
   }
   return { kind: 'acquired' };
 }
+
+/** The models whose build lease a run holds (waiting for or running their builds). */
+export function leasesHeldBySql(runId: string): string {
+  return `SELECT "model" FROM ${bookkeeping.modelLease} WHERE "run_id" = ${literal(runId)} ORDER BY "model"`;
+}

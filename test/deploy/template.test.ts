@@ -267,8 +267,8 @@ describe('Deploy template: names, partition and runtime budgets (issue #19)', ()
         expect(timeout?.MaxAttempts, `${machine} ${name}`).toBeLessThanOrEqual(3);
       }
     }
-    // PlanRefresh, DispatchBuilds and SummarizeRefresh of curated-refresh; the recovery steps.
-    expect(checked).toBe(11);
+    // PlanRefresh, DispatchBuilds, StopBuilds and SummarizeRefresh of curated-refresh; the recovery steps.
+    expect(checked).toBe(12);
   });
 
   it('grants no KMS permission without landing.kmsKeyArn', () => {

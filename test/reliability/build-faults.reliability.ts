@@ -374,7 +374,7 @@ describe('An operator ABORT at every statement position of a build batch', () =>
 
 const CRASH = {
   description:
-    'The DispatchBuilds Lambda dies in a tick after its Data API calls went through: after it submitted the build, or after it described the finished build (or its invoke fails before it ran). Defined outcome: the state machine retries the tick on the state it was given — ClientToken makes the resubmission the same request, the lease read tells a build of this run that already committed — and the build completes once; a crash the ASL does not retry stops the refresh (CuratedRefreshFailedError, notified) and the batch submitted before it commits on its own, under its lease. Either way the table holds one complete version and the run log agrees with it.',
+    'The DispatchBuilds Lambda dies in a tick after its Data API calls went through: after it submitted the build, or after it described the finished build (or its invoke fails before it ran). Defined outcome: the state machine retries the tick on the state it was given — ClientToken makes the resubmission the same request, the lease read tells a build of this run that already committed — and the build completes once; a crash the ASL does not retry stops the refresh (CuratedRefreshFailedError, notified) after StopBuilds cancelled the builds of the run still running and gave up its leases through the fence: a batch that had committed stays built, one still running is cancelled and recorded failed (RefreshStoppedError), and no lease is left for the next refresh to wait on. Either way the table holds one complete version and the run log agrees with it.',
   bound:
     'Retry of Lambda.ServiceException / TooManyRequests: 6 attempts, Sandbox.Timedout: 2 (ASL, DispatchBuilds)',
 };
@@ -457,9 +457,10 @@ const CRASHES: CrashCase[] = [
 ];
 
 /**
- * Crashes the ASL does not retry: DispatchBuilds' Catch stops the refresh (NotifyRefreshError →
- * RefreshErrored) with the batch accepted, and nothing fences it: it commits under the lease this run
- * still holds, and records its own success. The run log must then agree with the table.
+ * Crashes the ASL does not retry: DispatchBuilds' Catch goes to StopBuilds, which cancels the run's
+ * builds still running and fences its leases, then stops the refresh (NotifyRefreshError →
+ * RefreshErrored). A batch that committed before stays built (its own success record); one still
+ * running (held) is cancelled and recorded failed. The run log must agree with the table either way.
  */
 const UNRETRIED_CRASHES: CrashCase[] = [
   {
@@ -498,6 +499,8 @@ interface CrashResult {
   after: Checksum | undefined;
   log: LoggedOutcome[];
   batches: number;
+  /** Leases the run still held when it ended. */
+  leases: unknown[];
   next: { status: string; after: Checksum | undefined; leftovers: string[] };
 }
 
@@ -553,6 +556,9 @@ async function crashRun(c: CrashCase, runId: string): Promise<CrashResult> {
   const batches = [...byStatement.values()].filter((sqls) => matches(sqls)).length;
   const after = await checksum(app, target.model);
   const log = await runLog(app, runId, target.model);
+  const leases = await app.stack.warehouse.query(
+    `SELECT model FROM zeo.model_lease WHERE run_id = '${runId}'`,
+  );
   const notified = app.stack.events.log
     .slice(eventsBefore)
     .some((e) => e.source === 'zero-etl-orchestrator' && e['detail-type'] === 'Curated Refresh Failed');
@@ -573,6 +579,7 @@ async function crashRun(c: CrashCase, runId: string): Promise<CrashResult> {
     after,
     log,
     batches,
+    leases,
     next: { status: next.status, after: await checksum(app, target.model), leftovers: await leftovers(app) },
   };
 }
@@ -641,8 +648,24 @@ describe('A Lambda crash of a dispatcher tick', () => {
       expect(r.status).toBe('FAILED');
       expect(r.error).toBe('CuratedRefreshFailedError');
       expect(r.notified, 'a Curated Refresh Failed notification').toBe(true);
-      // … and the batch it had submitted committed once, under its lease, recording its own success.
-      expect(v.outcome).toBe('built once (1 batch), run log: success');
+      if (c.holdBuild) {
+        // … the batch still running was cancelled by StopBuilds and recorded failed after the fence …
+        expect(v.outcome).toBe('not built, old rows kept, run log: failed');
+        expect(r.log.find((l) => l.status === 'failed')?.error).toMatch(
+          /^RefreshStoppedError: the refresh stopped while this build was in flight \(Runtime\.ExitError/,
+        );
+      } else if (c.tick === 'finish') {
+        // … or it had committed before, under its lease, recording its own success …
+        expect(v.outcome).toBe('built once (1 batch), run log: success');
+      } else {
+        // … or, not held, it ran on while the refresh stopped: whether it committed before StopBuilds
+        // cancelled it depends on PGlite's speed; either way the fence made the run log agree.
+        expect([
+          'built once (1 batch), run log: success',
+          'not built, old rows kept, run log: failed',
+        ]).toContain(v.outcome);
+      }
+      expect(r.leases, 'StopBuilds left no lease of the run').toEqual([]);
       expect(r.next.status).toBe('SUCCEEDED');
       expect(r.next.after).toEqual(r.expectedNew);
       expect(r.next.leftovers).toEqual([]);

@@ -214,6 +214,51 @@ describe('Dispatcher loop on a diamond DAG (a → b slow, a → c → d, b + d �
     expect(Object.values(logged).map((o) => o.map((x) => x.status))).toEqual(Array(5).fill(['success']));
     expect(await app.stack.warehouse.query('SELECT * FROM zeo.model_lease')).toEqual([]);
   });
+  it('a DispatchBuilds failure the ASL does not retry stops the builds in flight: cancelled, fenced, recorded, no lease left', async () => {
+    sim = new SimulatedBuilds(app, DURATIONS);
+    let crashed = false;
+    const runner = sim.runner({
+      after: (_input, result) => {
+        // The tick that started b and c (after a finished) fails for good after its submissions.
+        if (crashed || !result.last.started.includes('b')) return;
+        crashed = true;
+        throw Object.assign(new Error('the warehouse refused the tick'), { name: 'WarehouseStatementError' });
+      },
+    });
+    const events = app.stack.events.log.length;
+    const run = await runner.start(REFRESH, { fullRefresh: true }, 'diamond-stop').done;
+    expect(crashed).toBe(true);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('CuratedRefreshFailedError');
+    const entered = run.events.filter((e) => e.type === 'StateEntered').map((e) => e.state?.name);
+    expect(entered.slice(-4)).toEqual(['StopBuilds', 'MoreToStop', 'NotifyRefreshError', 'RefreshErrored']);
+    // b and c were submitted by the failed tick (not in the state StopBuilds was given): found by
+    // name, cancelled, and recorded failed after the fence; d and e were never started.
+    const builds = sim.builds('diamond-stop');
+    expect(onceEach(builds)).toEqual({ a: 1, b: 1, c: 1 });
+    expect(only(builds, 'b').status).toBe('ABORTED');
+    expect(only(builds, 'c').status).toBe('ABORTED');
+    const logged = await outcomes(app, 'diamond-stop');
+    expect(logged.a?.map((o) => o.status)).toEqual(['success']);
+    for (const m of ['b', 'c']) {
+      expect(
+        logged[m]?.map((o) => o.status),
+        m,
+      ).toEqual(['failed']);
+      expect(logged[m]?.[0]?.error, m).toMatch(
+        /^RefreshStoppedError: the refresh stopped while this build was in flight \(WarehouseStatementError: the warehouse refused the tick\)/,
+      );
+    }
+    expect(logged.d).toBeUndefined();
+    // The next refresh need not wait for a lease to expire.
+    expect(
+      await app.stack.warehouse.query(`SELECT * FROM zeo.model_lease WHERE run_id = 'diamond-stop'`),
+    ).toEqual([]);
+    const failedEvents = app.stack.events.log
+      .slice(events)
+      .filter((e) => e['detail-type'] === 'Curated Refresh Failed');
+    expect(failedEvents).toHaveLength(1);
+  });
 });
 
 describe('Dispatcher loop: refresh.maxConcurrency across the whole DAG', () => {

@@ -1,0 +1,10 @@
+import { clock } from '../../shared/runtime/clock.js';
+import { warehouseFor } from '../../shared/runtime/deps.js';
+import { runtimeManifest } from '../../shared/runtime/manifest.js';
+import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { StopBuildsEvent, stopBuilds } from './core.js';
+
+export const handler = taskHandler(StopBuildsEvent, (event) => {
+  const index = runtimeManifest();
+  return stopBuilds(event, { index, warehouse: warehouseFor(index), now: clock.now });
+});
