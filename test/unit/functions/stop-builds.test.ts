@@ -1,10 +1,10 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planRefresh } from '../../../functions/plan-refresh/core.js';
 import { MAX_STOPS_PER_INVOCATION, stopBuilds } from '../../../functions/stop-builds/core.js';
 import { type LocalStack, startLocalStack } from '../../../local/stack.js';
 import { indexManifest } from '../../../shared/graph/plan.js';
 import { compileProject } from '../../../shared/project/compile.js';
+import { bookkeepingSetupStatements } from '../../../shared/sql/bookkeeping.js';
 import { Warehouse } from '../../../shared/warehouse/warehouse.js';
 import { shopSources } from '../../helpers/project.js';
 import { dataClient } from '../../local/support.js';
@@ -25,15 +25,7 @@ beforeAll(async () => {
   await stack.bootstrap({ integrationArn: manifest.project.landing.integrationArn });
   client = dataClient(stack.dataApiEndpoint);
   warehouse = new Warehouse(client, manifest.project.warehouse);
-  // The bookkeeping schema, as PlanRefresh sets it up.
-  await planRefresh(
-    {
-      input: { select: 'dim_products' },
-      executionName: 'u-stop-setup',
-      startTime: stack.clock.now().toISOString(),
-    },
-    { index, warehouse, now: () => stack.clock.now() },
-  );
+  await warehouse.run(bookkeepingSetupStatements(), { statementName: 'test:setup' });
 }, 120_000);
 afterAll(async () => {
   client?.destroy();
