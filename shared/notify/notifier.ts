@@ -1,5 +1,6 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { boundNotification } from './bounded.js';
 
 /** Source of every event the orchestrator puts on the default EventBridge bus. */
 export const EVENT_SOURCE = 'zero-etl-orchestrator';
@@ -38,7 +39,8 @@ const PUT_EVENTS_BATCH = 10;
 export class Notifier {
   constructor(private readonly deps: NotifierDeps) {}
 
-  async notify(notifications: readonly Notification[]): Promise<void> {
+  async notify(all: readonly Notification[]): Promise<void> {
+    const notifications = all.map(boundNotification);
     for (let i = 0; i < notifications.length; i += PUT_EVENTS_BATCH) {
       const batch = notifications.slice(i, i + PUT_EVENTS_BATCH);
       const result = await this.deps.eventBridge.send(
