@@ -9,6 +9,7 @@ import {
 } from '../../shared/integration/managed.js';
 import type { IntegrationInfo, IntegrationSnapshot, IntegrationsPort } from '../../shared/integration/rds.js';
 import { IntegrationArn } from '../../shared/project/schema.js';
+import { childExecutionName } from '../../shared/runtime/execution-names.js';
 import { parseInput } from '../../shared/runtime/parse-input.js';
 import type { Watch } from '../check-table-states/core.js';
 
@@ -29,7 +30,10 @@ export const IntegrationRecoveryInput = z.strictObject({
   dryRun: z.boolean().default(false),
 });
 
-export const CheckGuardrailsEvent = z.strictObject({ input: z.unknown() });
+export const CheckGuardrailsEvent = z.strictObject({
+  input: z.unknown(),
+  executionName: z.string().min(1).max(80),
+});
 
 export interface GuardrailDecision {
   allowed: boolean;
@@ -133,7 +137,13 @@ export async function checkRecoveryGuardrails(
     integrationArn: integration.arn,
     integrationId: integration.id,
     snapshot,
-    watch: { tables: [...tables].sort(), requestRefresh: false, trigger: 'integration-recovery', deadline },
+    watch: {
+      tables: [...tables].sort(),
+      requestRefresh: false,
+      trigger: 'integration-recovery',
+      deadline,
+      rebuildAs: childExecutionName(event.executionName, 'rebuild'),
+    },
     deadline,
     plan: [
       `delete integration ${integration.arn} (${integration.snapshot.integrationName})`,

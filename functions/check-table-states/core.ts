@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors.js';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { parseTableStates, SYNCED, tableStatesSql } from '../../shared/refresh/landing-state.js';
+import { childExecutionName } from '../../shared/runtime/execution-names.js';
 import { IsoTimestamp, SourceTable, Trigger } from '../../shared/runtime/inputs.js';
 import { parseInput } from '../../shared/runtime/parse-input.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
@@ -19,11 +20,13 @@ export const Watch = z.strictObject({
   requestRefresh: z.boolean(),
   trigger: Trigger,
   deadline: IsoTimestamp,
+  /** The name of the curated rebuild this recovery starts once the tables are back (childExecutionName). */
+  rebuildAs: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
 });
 export type Watch = z.infer<typeof Watch>;
 
 export const CheckTableStatesEvent = z.union([
-  z.strictObject({ input: z.unknown() }),
+  z.strictObject({ input: z.unknown(), executionName: z.string().min(1).max(80) }),
   z.strictObject({ watch: Watch }),
 ]);
 
@@ -35,11 +38,11 @@ export interface TableStatesCheck {
   refreshNeeded: boolean;
   failedTables: string[];
   notSynced: { table: string; state: string; reason: string }[];
-  /** `source:s.t+,…` for the tables models read, or null when no model reads them. */
-  downstreamSelect: string | null;
+  /** The watched tables models read (the rebuild selects what is downstream of them), or null when none. */
+  downstreamSources: string[] | null;
 }
 
-function startWatch(input: unknown, index: IndexedManifest, now: Date): Watch {
+function startWatch(input: unknown, executionName: string, index: IndexedManifest, now: Date): Watch {
   const parsed = parseInput(ResyncRecoveryInput, input);
   const known = new Set(
     Object.entries(index.manifest.project.landing.tables).flatMap(([schema, tables]) =>
@@ -62,6 +65,7 @@ function startWatch(input: unknown, index: IndexedManifest, now: Date): Watch {
     requestRefresh: parsed.requestRefresh,
     trigger: parsed.trigger,
     deadline: new Date(now.getTime() + minutes * 60_000).toISOString(),
+    rebuildAs: childExecutionName(executionName, 'rebuild'),
   };
 }
 
@@ -72,7 +76,8 @@ export async function checkTableStates(
 ): Promise<TableStatesCheck> {
   const now = deps.now();
   const first = 'input' in event;
-  const watch = first ? startWatch(event.input, deps.index, now) : event.watch;
+  const watch =
+    'input' in event ? startWatch(event.input, event.executionName, deps.index, now) : event.watch;
   const states = parseTableStates(
     await deps.warehouse.query(tableStatesSql(deps.index.manifest.project.landing.database), {
       statementName: `zeo:table-states:${watch.trigger}`,
@@ -93,6 +98,6 @@ export async function checkTableStates(
     refreshNeeded: first && watch.requestRefresh && failedTables.length > 0,
     failedTables,
     notSynced,
-    downstreamSelect: downstream.length > 0 ? downstream.map((t) => `source:${t}+`).join(',') : null,
+    downstreamSources: downstream.length > 0 ? downstream : null,
   };
 }

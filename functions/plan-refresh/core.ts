@@ -16,7 +16,7 @@ import { deferredModels } from '../../shared/refresh/gating.js';
 import { parseTableStates, tableStatesSql } from '../../shared/refresh/landing-state.js';
 import { builtStatesSql, insertRunPlanSql, parseBuiltStates } from '../../shared/refresh/plan-records.js';
 import { insertOutcomesSql, type RecordedOutcome } from '../../shared/refresh/run-log.js';
-import { IsoTimestamp, RunId, Trigger } from '../../shared/runtime/inputs.js';
+import { IsoTimestamp, RunId, SourceTable, Trigger } from '../../shared/runtime/inputs.js';
 
 export { RefreshContext };
 
@@ -28,6 +28,8 @@ import { runInBatches, type WarehousePort } from '../../shared/warehouse/warehou
 export const CuratedRefreshInput = z.strictObject({
   select: z.string().min(1).max(4000).optional(),
   group: GroupName.optional(),
+  /** Only models downstream of these landing tables (`source:<table>+` each), e.g. a resync's rebuild. */
+  sources: z.array(SourceTable).min(1).max(500).optional(),
   fullRefresh: z.boolean().default(false),
   trigger: Trigger.default('manual'),
 });
@@ -45,12 +47,19 @@ export interface PlanDeps {
   now: () => Date;
 }
 
-function requestOf(ctx: Pick<RefreshContext, 'select' | 'group'>) {
-  return { ...(ctx.select ? { select: ctx.select } : {}), ...(ctx.group ? { group: ctx.group } : {}) };
+function requestOf(ctx: Pick<RefreshContext, 'select' | 'group' | 'sources'>) {
+  return {
+    ...(ctx.select ? { select: ctx.select } : {}),
+    ...(ctx.group ? { group: ctx.group } : {}),
+    ...(ctx.sources ? { sources: ctx.sources } : {}),
+  };
 }
 
 /** The models a refresh selects (shared by plan-refresh and summarize-refresh). */
-export function selectedModels(index: IndexedManifest, ctx: Pick<RefreshContext, 'select' | 'group'>) {
+export function selectedModels(
+  index: IndexedManifest,
+  ctx: Pick<RefreshContext, 'select' | 'group' | 'sources'>,
+) {
   return selectForRequest(index, requestOf(ctx));
 }
 
@@ -71,8 +80,24 @@ export async function planRefresh(
     fullRefresh: input.fullRefresh,
     ...(input.select ? { select: input.select } : {}),
     ...(input.group ? { group: input.group } : {}),
+    ...(input.sources ? { sources: [...new Set(input.sources)].sort() } : {}),
     maxConcurrency: deps.index.manifest.project.refresh.maxConcurrency,
   };
+  const landing = new Set(
+    Object.entries(deps.index.manifest.project.landing.tables).flatMap(([schema, tables]) =>
+      tables.map((t) => `${schema}.${t}`),
+    ),
+  );
+  const unknownSources = (input.sources ?? []).flatMap((t, i) => (landing.has(t) ? [] : [{ t, i }]));
+  if (unknownSources.length > 0) {
+    throw new InvalidInputError(
+      unknownSources.map(({ t, i }) => ({
+        file: 'input',
+        field: `sources[${i}]`,
+        message: `'${t}' is not a landing table of this project (project.yml landing.tables)`,
+      })),
+    );
+  }
   let selected: Set<string>;
   try {
     selected = selectedModels(deps.index, ctx);

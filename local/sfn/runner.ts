@@ -81,6 +81,9 @@ export class LocalStepFunctions {
   start(machine: string, input: unknown, name: string = randomUUID(), parentArn?: string): ExecutionRecord {
     const definition = this.options.definitions[machine];
     if (!definition) throw new NamedError('StateMachineDoesNotExist', `unknown state machine ${machine}`);
+    const invalid = invalidExecutionName(name);
+    if (invalid)
+      throw new NamedError('StepFunctions.InvalidNameException', `Invalid Name: '${name}' (${invalid})`);
     const existing = this.executions.find((e) => e.machine === machine && e.name === name);
     if (existing) {
       // StartExecution is idempotent for a running execution with the same name and input.
@@ -249,4 +252,17 @@ function waitSecondsOf(
     return typeof value === 'number' ? value : undefined;
   }
   return undefined;
+}
+
+/**
+ * StartExecution's rule for `name` (Step Functions API reference, StartExecution, Request Parameters
+ * `name`): 1–80 characters, and none of white space, brackets `< > { } [ ]`, wildcards `? *`, the
+ * special characters `" # % ^ | ~ $ & , ; : /`, the backslash and the backtick, or control characters. Returns why a name
+ * breaks it, or undefined.
+ */
+export function invalidExecutionName(name: string): string | undefined {
+  if (name.length < 1 || name.length > 80) return `${name.length} characters; 1 to 80 are allowed`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects.
+  const bad = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/.exec(name);
+  return bad ? `'${bad[0]}' is not allowed in an execution name` : undefined;
 }

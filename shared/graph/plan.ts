@@ -1,6 +1,6 @@
 import { SelectorError, UnknownModelError } from '../errors.js';
 import type { Manifest, ManifestModel } from '../project/manifest.js';
-import { buildDag, type Dag, topologicalLevels } from './dag.js';
+import { buildDag, type Dag, downstreamOfSources, topologicalLevels } from './dag.js';
 import { type SelectionContext, selectModels } from './select.js';
 
 /** A manifest with its DAG built once, for planning and lookups. */
@@ -36,6 +36,12 @@ export interface PlanRequest {
   select?: string;
   /** Shorthand for `group:<name>`, combined with `select` by intersection when both are given. */
   group?: string;
+  /**
+   * The models downstream of these landing tables (`source:<table>+` for each, a table no model reads
+   * adding nothing), combined with the rest by intersection: a list, so a resync of hundreds of tables
+   * does not need a selector string that grows with them.
+   */
+  sources?: readonly string[];
 }
 
 export interface RefreshPlan {
@@ -52,6 +58,10 @@ export function selectForRequest(index: IndexedManifest, request: PlanRequest): 
     }
     const inGroup = selectModels(index.selection, `group:${request.group}`);
     selected = new Set([...selected].filter((n) => inGroup.has(n)));
+  }
+  if (request.sources !== undefined) {
+    const downstream = downstreamOfSources(index.dag, request.sources);
+    selected = new Set([...selected].filter((n) => downstream.has(n)));
   }
   return selected;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { IndexedManifest } from '../graph/plan.js';
 import { GroupName } from '../project/schema.js';
-import { BuildModeInput, IsoTimestamp, RunId, Trigger } from '../runtime/inputs.js';
+import { BuildModeInput, IsoTimestamp, RunId, SourceTable, Trigger } from '../runtime/inputs.js';
 
 /**
  * The state a curated refresh carries from one dispatcher tick to the next (and into a continuation
@@ -20,6 +20,8 @@ export const RefreshContext = z.strictObject({
   fullRefresh: z.boolean(),
   select: z.string().max(4000).optional(),
   group: GroupName.optional(),
+  /** The models downstream of these landing tables (a resync's rebuild). */
+  sources: z.array(SourceTable).min(1).max(500).optional(),
   maxConcurrency: z.number().int().min(1).max(40),
 });
 export type RefreshContext = z.infer<typeof RefreshContext>;

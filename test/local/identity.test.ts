@@ -152,7 +152,11 @@ describe('statement ownership (management guide "Considerations when calling the
     for (const key of ['checkTableStates', 'planRefresh']) {
       const fn = functions[key];
       if (!fn) throw new Error(`no function ${key}`);
-      await fn(key === 'planRefresh' ? PLAN_EVENT : { input: { tables: ['public.customers'] } });
+      await fn(
+        key === 'planRefresh'
+          ? PLAN_EVENT
+          : { input: { tables: ['public.customers'] }, executionName: 'identity' },
+      );
     }
     const statements = stack.dataApi.log.slice(before);
     expect(statements.length).toBeGreaterThan(0);

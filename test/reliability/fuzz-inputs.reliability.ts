@@ -267,14 +267,14 @@ const SURFACES: Surface[] = [
     name: 'console input: resync-recovery',
     machine: 'resync-recovery',
     fn: 'checkTableStates',
-    payload: (input) => ({ input }),
+    payload: (input, name) => ({ input, executionName: name }),
     mayReject: true,
   },
   {
     name: 'console input: integration-recovery',
     machine: 'integration-recovery',
     fn: 'checkRecoveryGuardrails',
-    payload: (input) => ({ input }),
+    payload: (input, name) => ({ input, executionName: name }),
     mayReject: true,
   },
   {

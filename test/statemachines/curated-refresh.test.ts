@@ -169,6 +169,21 @@ describe('State machine: curated-refresh', () => {
     expect((await outcomes('slow')).dim_products?.status).toBe('success');
   });
 
+  it('sources: rebuilds exactly the models downstream of the listed landing tables', async () => {
+    await runToEnd(localStepFunctions(), REFRESH, {}, 'sources-initial');
+    const run = await runToEnd(
+      localStepFunctions(),
+      REFRESH,
+      { sources: ['public.shipments', 'public.products'], fullRefresh: true },
+      'sources',
+    );
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    const built = await aws.warehouse.query<{ model: string }>(
+      `SELECT model FROM zeo.run_log WHERE run_id = 'sources' AND status = 'success' ORDER BY model`,
+    );
+    expect(built.map((r) => r.model)).toEqual(['dim_products', 'fct_shipments', 'product_sales']);
+  });
+
   it('retries throttled submissions (ActiveStatementsExceededException)', async () => {
     aws.faults.throttleSubmissions = 2;
     const run = await runToEnd(localStepFunctions(), REFRESH, { select: 'dim_products' }, 'throttled');
@@ -182,6 +197,9 @@ describe('State machine: curated-refresh', () => {
     [{ fullRefresh: 'yes' }, /fullRefresh: Invalid input: expected boolean/],
     [{ selct: 'dim_products' }, /unknown key\(s\): selct/],
     [{ trigger: "x'; drop table zeo.run_log; --" }, /trigger: triggers are lower-case words/],
+    [{ sources: ['public.orders', 'public.nope'] }, /sources\[1\]: 'public.nope' is not a landing table/],
+    [{ sources: [] }, /sources: Too small/],
+    [{ sources: Array(501).fill('public.orders') }, /sources: Too big/],
   ])('rejects bad input %j before touching anything', async (input, message) => {
     const run = await runToEnd(localStepFunctions(), REFRESH, input, 'bad-input');
     expect(run.status).toBe('FAILED');

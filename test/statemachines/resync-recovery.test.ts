@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clock } from '../../shared/runtime/clock.js';
+import { childExecutionName } from '../../shared/runtime/execution-names.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';
 import { localStepFunctions, runToEnd, statesEntered } from '../helpers/local-sfn.js';
 
@@ -32,7 +33,7 @@ describe('State machine: resync-recovery', () => {
     expect(run.status, run.cause).toBe('SUCCEEDED');
     expect(statesEntered(run).filter((s) => s === 'CheckSync')).toHaveLength(2);
     const rebuild = watching.executions.find((e) => e.name === 'resync-orders-rebuild');
-    expect(rebuild?.input).toEqual({ select: 'source:public.orders+', fullRefresh: true, trigger: 'resync' });
+    expect(rebuild?.input).toEqual({ sources: ['public.orders'], fullRefresh: true, trigger: 'resync' });
     const rebuilt = await aws.warehouse.query<{ model: string }>(
       `SELECT model FROM zeo.run_log WHERE run_id = 'resync-orders-rebuild' AND status = 'success' ORDER BY model`,
     );
@@ -91,12 +92,24 @@ describe('State machine: resync-recovery', () => {
     expect(run.status, run.cause).toBe('SUCCEEDED');
     expect(statesEntered(run)).not.toContain('WaitForSync');
     expect(sfn.executions.find((e) => e.name === 'shipments-rebuild')?.input).toMatchObject({
-      select: 'source:public.shipments+',
+      sources: ['public.shipments'],
     });
     const rebuilt = await aws.warehouse.query<{ model: string }>(
       `SELECT model FROM zeo.run_log WHERE run_id = 'shipments-rebuild'`,
     );
     expect(rebuilt.map((r) => r.model)).toEqual(['fct_shipments']);
+  });
+
+  it('a parent started under an 80-character name rebuilds under a valid child name', async () => {
+    const parent = `resync-from-the-console-${'x'.repeat(56)}`;
+    expect(parent).toHaveLength(80);
+    const sfn = localStepFunctions();
+    const run = await runToEnd(sfn, RESYNC, { tables: ['public.shipments'] }, parent);
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    const child = sfn.executions.find((e) => e.machine === 'CuratedRefreshStateMachine');
+    expect(child?.name).toBe(childExecutionName(parent, 'rebuild'));
+    expect(child?.name.length).toBeLessThanOrEqual(80);
+    expect(child?.status).toBe('SUCCEEDED');
   });
 
   it.each([
