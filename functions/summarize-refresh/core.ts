@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
+import { truncateText } from '../../shared/notify/bounded.js';
 import type { Notification, Notifier } from '../../shared/notify/notifier.js';
 import { RefreshContext } from '../../shared/refresh/dispatch-state.js';
 import { runOutcomesSql } from '../../shared/refresh/run-log.js';
@@ -14,8 +15,17 @@ interface ModelOutcome {
   reason?: string;
 }
 
-/** Keeps the execution output far below 256 KiB whatever the DAG size; counts are always exact. */
+/** At most this many entries per list; counts are always exact. */
 const LIST_LIMIT = 200;
+/** Characters of a reason in the summary (the run log keeps it whole, up to 4,000). */
+export const SUMMARY_REASON_CHARS = 300;
+/**
+ * The summary is the execution's output and SummarizeRefresh's result: Step Functions fails an
+ * execution whose state output passes 256 KiB with States.DataLimitExceeded, which no Catch catches
+ * (developer guide, "Step Functions service quotas": 256 KiB of input or output per state). Lists
+ * shrink until the JSON fits this budget, a quarter of the limit, so the ASL's own fields fit beside it.
+ */
+export const SUMMARY_MAX_BYTES = 64 * 1024;
 
 export interface RefreshSummary {
   runId: string;
@@ -40,7 +50,10 @@ export interface RefreshSummary {
   withinTolerance: ModelOutcome[];
   /** Selected models without any recorded outcome (a build lost to a crash): treated as failed. */
   missing: string[];
+  /** Whether a list or a reason was cut; the counts are exact and `runLog` has everything. */
   truncated: boolean;
+  /** Where the whole outcome of every model is. */
+  runLog: string;
 }
 
 /** Reads the run's outcomes (one query), announces them and returns the summary shown in the console. */
@@ -72,7 +85,7 @@ export async function summarizeRefresh(
     lists[status].push({
       model,
       ...(typeof row.rows_affected === 'number' ? { rows: row.rows_affected } : {}),
-      ...(row.error ? { reason: String(row.error) } : {}),
+      ...(row.error ? { reason: truncateText(String(row.error), SUMMARY_REASON_CHARS) } : {}),
     });
   }
   const missing = [...selected].filter((m) => !seen.has(m)).sort();
@@ -91,16 +104,52 @@ export async function summarizeRefresh(
       withinTolerance: lists.within_tolerance.length,
       missing: missing.length,
     },
-    built: lists.success.slice(0, LIST_LIMIT),
-    failed: lists.failed.slice(0, LIST_LIMIT),
-    deferred: lists.deferred.slice(0, LIST_LIMIT),
-    skipped: lists.skipped.slice(0, LIST_LIMIT),
-    unchanged: lists.unchanged.slice(0, LIST_LIMIT),
-    withinTolerance: lists.within_tolerance.slice(0, LIST_LIMIT),
-    missing: missing.slice(0, LIST_LIMIT),
-    truncated: Object.values(lists).some((l) => l.length > LIST_LIMIT) || missing.length > LIST_LIMIT,
+    built: lists.success,
+    failed: lists.failed,
+    deferred: lists.deferred,
+    skipped: lists.skipped,
+    unchanged: lists.unchanged,
+    withinTolerance: lists.within_tolerance,
+    missing,
+    truncated: rows.some((r) => typeof r.error === 'string' && r.error.length > SUMMARY_REASON_CHARS),
+    runLog: `SELECT * FROM zeo.run_log WHERE run_id = '${event.runId}' ORDER BY started_at`,
   };
-  await deps.notifier.notify(notificationsFor(summary));
+  const bounded = boundSummary(summary);
+  await deps.notifier.notify(notificationsFor(bounded));
+  return bounded;
+}
+
+const LISTS = ['built', 'failed', 'deferred', 'skipped', 'unchanged', 'withinTolerance', 'missing'] as const;
+
+/** The lists cut to LIST_LIMIT, then halved (the failures last) until the JSON fits SUMMARY_MAX_BYTES. */
+export function boundSummary(full: RefreshSummary): RefreshSummary {
+  const limits = Object.fromEntries(LISTS.map((k) => [k, LIST_LIMIT])) as Record<
+    (typeof LISTS)[number],
+    number
+  >;
+  const cut = (): RefreshSummary => {
+    const out: RefreshSummary = { ...full };
+    for (const k of LISTS) (out as unknown as Record<string, unknown[]>)[k] = full[k].slice(0, limits[k]);
+    out.truncated = full.truncated || LISTS.some((k) => full[k].length > limits[k]);
+    return out;
+  };
+  let summary = cut();
+  // What a person needs first stays longest: failures, then what was skipped or deferred because of them.
+  const order = [
+    'unchanged',
+    'withinTolerance',
+    'built',
+    'deferred',
+    'skipped',
+    'missing',
+    'failed',
+  ] as const;
+  while (Buffer.byteLength(JSON.stringify(summary)) > SUMMARY_MAX_BYTES) {
+    const k = order.find((name) => limits[name] > 0 && summary[name].length > 0);
+    if (k === undefined) break;
+    limits[k] = Math.floor(Math.min(limits[k], summary[k].length) / 2);
+    summary = cut();
+  }
   return summary;
 }
 
