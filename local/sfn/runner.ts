@@ -67,6 +67,9 @@ export class LocalStepFunctions {
   readonly executions: ExecutionRecord[] = [];
   private readonly region: string;
   private readonly account: string;
+  /** Executions stopped for a state's data over the limit: why, and how to stop them. */
+  private readonly overLimit = new Map<string, string>();
+  private readonly aborts = new Map<string, () => void>();
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.region = options.region ?? 'us-east-1';
@@ -84,6 +87,12 @@ export class LocalStepFunctions {
     const invalid = invalidExecutionName(name);
     if (invalid)
       throw new NamedError('StepFunctions.InvalidNameException', `Invalid Name: '${name}' (${invalid})`);
+    const inputBytes = jsonBytes(input ?? {});
+    if (inputBytes > MAX_STATE_DATA_BYTES)
+      throw new NamedError(
+        'StepFunctions.InvalidExecutionInputException',
+        `the execution input is ${inputBytes} bytes, over StartExecution's ${MAX_STATE_DATA_BYTES}`,
+      );
     const existing = this.executions.find((e) => e.machine === machine && e.name === name);
     if (existing) {
       // StartExecution is idempotent for a running execution with the same name and input.
@@ -130,7 +139,9 @@ export class LocalStepFunctions {
           if (!fn) throw new NamedError('Lambda.ResourceNotFoundException', `no local handler for ${fnKey}`);
           record.lambdaInvocations++;
           try {
-            return { Payload: await fn(params.Payload) };
+            const result = { Payload: await fn(params.Payload) };
+            this.checkSize(record, `the result of task ${stateName}`, result);
+            return result;
           } catch (error) {
             // Lambda reports errorType = the error's name, and a JSON Cause, as on AWS.
             const e = error instanceof Error ? error : new Error(String(error));
@@ -176,6 +187,18 @@ export class LocalStepFunctions {
     } as unknown as RunOverrides;
   }
 
+  /** Stops the execution with States.DataLimitExceeded when `data` is over MAX_STATE_DATA_BYTES. */
+  private checkSize(record: ExecutionRecord, what: string, data: unknown): void {
+    if (this.overLimit.has(record.executionArn)) return;
+    const bytes = jsonBytes(data);
+    if (bytes <= MAX_STATE_DATA_BYTES) return;
+    this.overLimit.set(
+      record.executionArn,
+      `${what} is ${bytes} bytes, over the ${MAX_STATE_DATA_BYTES} bytes Step Functions allows`,
+    );
+    this.aborts.get(record.executionArn)?.();
+  }
+
   private async run(record: ExecutionRecord, definition: AslDefinition): Promise<ExecutionRecord> {
     const machine = new StateMachine(structuredClone(definition) as never, {
       validationOptions: { checkArn: false, checkPaths: true },
@@ -195,10 +218,15 @@ export class LocalStepFunctions {
         StateMachine: { Id: this.stateMachineArn(record.machine), Name: record.machine },
       } as never,
     });
+    this.aborts.set(record.executionArn, () => execution.abort());
     const collecting = (async () => {
       for await (const logged of execution.eventLogs) {
         const event = logged as unknown as EventLog;
         record.events.push(event);
+        if (event.type === 'StateEntered' && event.state)
+          this.checkSize(record, `the input of state ${event.state.name}`, event.state.input);
+        if (event.type === 'StateExited' && event.state)
+          this.checkSize(record, `the output of state ${event.state.name}`, event.state.output);
         if (event.type === 'StateEntered') {
           record.transitions++;
           const state = event.state;
@@ -219,7 +247,15 @@ export class LocalStepFunctions {
     }
     // The event log may still be draining when the result settles; read the failure from it after.
     await collecting;
-    if (failure === undefined) {
+    this.aborts.delete(record.executionArn);
+    const overLimit = this.overLimit.get(record.executionArn);
+    if (overLimit !== undefined) {
+      // Not a failure any Catch handles: the execution fails with it (see checkSize).
+      record.status = 'FAILED';
+      record.error = 'States.DataLimitExceeded';
+      record.cause = overLimit;
+      record.output = undefined;
+    } else if (failure === undefined) {
       record.status = 'SUCCEEDED';
     } else {
       record.status = 'FAILED';
@@ -236,6 +272,17 @@ export class LocalStepFunctions {
     return record;
   }
 }
+
+/**
+ * Step Functions fails an execution whose state input, state output or task result passes 256 KiB
+ * with States.DataLimitExceeded — a terminal error no Retry or Catch handles, `States.ALL` included
+ * (developer guide, "Step Functions service quotas": maximum input or output size for a task, state or
+ * execution, 256 KiB of data as a UTF-8 string; "Error names": States.DataLimitExceeded). The local
+ * runner stops the execution the same way, so a payload that grows with the project fails here first.
+ */
+export const MAX_STATE_DATA_BYTES = 256 * 1024;
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null));
 
 function waitSecondsOf(
   state: { Seconds?: unknown; SecondsPath?: unknown; [key: string]: unknown } | undefined,
