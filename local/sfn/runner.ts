@@ -67,8 +67,8 @@ export class LocalStepFunctions {
   readonly executions: ExecutionRecord[] = [];
   private readonly region: string;
   private readonly account: string;
-  /** Executions stopped for a state's data over the limit: why, and how to stop them. */
-  private readonly overLimit = new Map<string, string>();
+  /** Executions stopped by a rule AWS enforces and no Catch handles: the error, and how to stop them. */
+  private readonly terminal = new Map<string, { error: string; cause: string }>();
   private readonly aborts = new Map<string, () => void>();
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
@@ -189,13 +189,18 @@ export class LocalStepFunctions {
 
   /** Stops the execution with States.DataLimitExceeded when `data` is over MAX_STATE_DATA_BYTES. */
   private checkSize(record: ExecutionRecord, what: string, data: unknown): void {
-    if (this.overLimit.has(record.executionArn)) return;
     const bytes = jsonBytes(data);
     if (bytes <= MAX_STATE_DATA_BYTES) return;
-    this.overLimit.set(
-      record.executionArn,
+    this.stop(
+      record,
+      'States.DataLimitExceeded',
       `${what} is ${bytes} bytes, over the ${MAX_STATE_DATA_BYTES} bytes Step Functions allows`,
     );
+  }
+
+  private stop(record: ExecutionRecord, error: string, cause: string): void {
+    if (this.terminal.has(record.executionArn)) return;
+    this.terminal.set(record.executionArn, { error, cause });
     this.aborts.get(record.executionArn)?.();
   }
 
@@ -230,10 +235,15 @@ export class LocalStepFunctions {
         if (event.type === 'StateEntered') {
           record.transitions++;
           const state = event.state;
-          if (state?.type === 'Wait' && this.options.onWait) {
+          if (state?.type === 'Wait') {
             const stateDef = [...allStates(definition)].find(([n]) => n === state.name)?.[1];
             const seconds = waitSecondsOf(stateDef, state.input);
-            if (seconds !== undefined) await this.options.onWait(seconds, record.machine);
+            const invalid =
+              typeof stateDef?.SecondsPath === 'string' ? invalidWaitSeconds(seconds) : undefined;
+            if (invalid)
+              this.stop(record, 'States.Runtime', `Wait state ${state.name}: SecondsPath ${invalid}`);
+            else if (seconds !== undefined && this.options.onWait)
+              await this.options.onWait(seconds, record.machine);
           }
         }
         this.options.onEvent?.(record, event);
@@ -248,12 +258,12 @@ export class LocalStepFunctions {
     // The event log may still be draining when the result settles; read the failure from it after.
     await collecting;
     this.aborts.delete(record.executionArn);
-    const overLimit = this.overLimit.get(record.executionArn);
-    if (overLimit !== undefined) {
-      // Not a failure any Catch handles: the execution fails with it (see checkSize).
+    const terminal = this.terminal.get(record.executionArn);
+    if (terminal !== undefined) {
+      // Not a failure any Catch handles: the execution fails with it (checkSize, the Wait rule).
       record.status = 'FAILED';
-      record.error = 'States.DataLimitExceeded';
-      record.cause = overLimit;
+      record.error = terminal.error;
+      record.cause = terminal.cause;
       record.output = undefined;
     } else if (failure === undefined) {
       record.status = 'SUCCEEDED';
@@ -283,6 +293,23 @@ export class LocalStepFunctions {
 export const MAX_STATE_DATA_BYTES = 256 * 1024;
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value ?? null));
+
+/** A standard workflow runs at most a year (developer guide, "Step Functions service quotas"). */
+export const MAX_WAIT_SECONDS = 365 * 24 * 3600;
+
+/**
+ * What a Wait state's SecondsPath must select: a non-negative integer number of seconds (developer
+ * guide, "Wait workflow state": SecondsPath "must be a positive integer", read from the state's
+ * input), at most a year. Otherwise the execution fails with States.Runtime, which no Catch handles.
+ * The local runner then skips the wait itself (simulated time), but never the check.
+ */
+export function invalidWaitSeconds(value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    return `selects ${JSON.stringify(value) ?? 'nothing'}, not an integer`;
+  if (value < 0) return `selects ${value}, a negative number of seconds`;
+  if (value > MAX_WAIT_SECONDS) return `selects ${value} seconds, longer than a standard workflow can run`;
+  return undefined;
+}
 
 function waitSecondsOf(
   state: { Seconds?: unknown; SecondsPath?: unknown; [key: string]: unknown } | undefined,

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadDefinitions } from '../../local/sfn/definitions.js';
-import { invalidExecutionName, LocalStepFunctions, MAX_STATE_DATA_BYTES } from '../../local/sfn/runner.js';
+import {
+  invalidExecutionName,
+  LocalStepFunctions,
+  MAX_STATE_DATA_BYTES,
+  MAX_WAIT_SECONDS,
+} from '../../local/sfn/runner.js';
 
 /**
  * The local Step Functions runner refuses what StartExecution refuses, so a state machine that builds
@@ -87,5 +92,48 @@ describe('Local Step Functions: 256 KiB of data per state, failing as States.Dat
       expect.objectContaining({ name: 'StepFunctions.InvalidExecutionInputException' }),
     );
     expect(sfn.executions).toEqual([]);
+  });
+});
+
+/**
+ * A Wait state's SecondsPath must select a non-negative integer (developer guide, "Wait workflow
+ * state"), within what a standard workflow can run (a year, "Step Functions service quotas");
+ * otherwise the execution fails with States.Runtime ("Error names": not retriable, not caught by
+ * States.ALL). The runner skips the wait (simulated time) but checks the value.
+ */
+describe('Local Step Functions: Wait SecondsPath is read and checked', () => {
+  const definitions = {
+    waiting: {
+      StartAt: 'Pause',
+      States: { Pause: { Type: 'Wait', SecondsPath: '$.seconds', Next: 'Done' }, Done: { Type: 'Succeed' } },
+    },
+  };
+  const waited: number[] = [];
+  const sfn = new LocalStepFunctions({
+    definitions: definitions as never,
+    functions: {},
+    onWait: (seconds) => void waited.push(seconds),
+  });
+
+  it('waits the seconds it selects', async () => {
+    const run = await sfn.start('waiting', { seconds: 42 }, 'wait-42').done;
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    expect(waited).toContain(42);
+  });
+
+  it.each([
+    [{ seconds: -1 }, /negative/],
+    [{ seconds: 1.5 }, /not an integer/],
+    [{ seconds: '10' }, /not an integer/],
+    [{}, /selects nothing/],
+    [{ seconds: MAX_WAIT_SECONDS + 1 }, /longer than a standard workflow can run/],
+  ])('fails the execution with States.Runtime for %j', async (input, why) => {
+    const run = await sfn.start('waiting', input, `wait-bad-${waited.length}-${JSON.stringify(input).length}`)
+      .done;
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.Runtime');
+    expect(run.cause).toMatch(why);
+    // The runner checks the value from the event stream, so the (zero-length) wait may have ended and
+    // the next state begun before the stop lands; the execution's outcome is AWS's.
   });
 });
