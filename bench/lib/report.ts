@@ -864,16 +864,7 @@ function costSection(c: Collected): string[] {
       const cost = costPerModel(f, c.lambdaConfig, st.tickCycle);
       return [
         label,
-        n(cost.transitions, 2),
-        n(cost.tickTransitions, 2),
-        n(cost.ticks, 3),
-        n(cost.invocations, 2),
-        n(cost.polls, 2),
-        n(cost.batches, 2),
-        n(cost.dataApiCalls, 2),
-        n(cost.gbSeconds, 3),
-        usd(cost.usdPer1000, 3),
-        usd(cost.usdPer1000X86, 3),
+        ...costCells(cost),
         seq === undefined ? '—' : `${usd(seq, 3)} (ours ${ratio(cost.usdPer1000 / seq, 2)})`,
       ];
     };
@@ -970,7 +961,11 @@ function costSection(c: Collected): string[] {
 function rowOfLong(c: Collected): string[] {
   const s = c.longBuilds;
   if (!s) return [];
-  const cost = costPerModel(s, c.lambdaConfig, c.structure.tickCycle);
+  return [...costCells(costPerModel(s, c.lambdaConfig, c.structure.tickCycle)), '—'];
+}
+
+/** The per-model cost columns of the cost tables, in their order. */
+function costCells(cost: ReturnType<typeof costPerModel>): string[] {
   return [
     n(cost.transitions, 2),
     n(cost.tickTransitions, 2),
@@ -982,7 +977,6 @@ function rowOfLong(c: Collected): string[] {
     n(cost.gbSeconds, 3),
     usd(cost.usdPer1000, 3),
     usd(cost.usdPer1000X86, 3),
-    '—',
   ];
 }
 

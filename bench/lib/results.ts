@@ -1,4 +1,5 @@
 /** Shapes of what each section measures (written as JSON by the sections, read by bench/run.ts). */
+import type { TickStats } from './simulate-refresh.js';
 
 export interface BaselineFigures {
   makespanSeconds: number;
@@ -58,15 +59,7 @@ export interface RefreshFigures {
   describesPerModel: Spread;
   /** ListStatements calls made while a build was in flight. */
   looksPerModel: Spread;
-  ticks: {
-    ticks: number;
-    idle: number;
-    withStarts: number;
-    withEnds: number;
-    maxBuilding: number;
-    meanBuilding: number;
-    waitSeconds: { sum: number; atMax: number; atMin: number };
-  };
+  ticks: TickStats;
   maxHistory: { events: number; machine: string; execution: string };
   maxPayload: { bytes: number; where: string; machine: string };
   /** History events of the first execution (the one a person starts). */

@@ -1,5 +1,5 @@
 import { MAX_FAILURES_PER_TICK } from '../../functions/dispatch-builds/core.js';
-import { type AslDefinition, allStates, loadDefinitions } from '../../local/sfn/definitions.js';
+import { type AslDefinition, allStates, loadDefinitions, waitLoop } from '../../local/sfn/definitions.js';
 import { RefreshContext } from '../../shared/refresh/dispatch-state.js';
 import {
   HISTORY_EVENTS_PER_TICK,
@@ -44,19 +44,7 @@ export function refreshStructure(
   const refresh = definitions.CuratedRefreshStateMachine;
   if (!refresh) throw new Error('curated-refresh definition not found');
   const states = new Map(allStates(refresh));
-  // The loop: from the Wait state, follow Next (a Task) or Default (the Choice) until it closes.
-  const wait = [...states].find(([, s]) => s.Type === 'Wait');
-  const cycle: string[] = [];
-  for (let name = wait?.[0]; name !== undefined && !cycle.includes(name); ) {
-    cycle.push(name);
-    const state = states.get(name);
-    name =
-      typeof state?.Next === 'string'
-        ? state.Next
-        : typeof state?.Default === 'string'
-          ? state.Default
-          : undefined;
-  }
+  const cycle = waitLoop(refresh);
   const index = stateIndex(refresh);
   const historyEventsPerTick = cycle.reduce((acc, name) => {
     const type = states.get(name)?.Type ?? '';

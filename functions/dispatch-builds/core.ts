@@ -16,8 +16,10 @@ import {
   encodeDurations,
   type InFlightBuild,
   manifestFingerprint,
+  positionsOf,
   type TickReport,
 } from '../../shared/refresh/dispatch-state.js';
+import { skippedDescendants } from '../../shared/refresh/gating.js';
 import { releaseLeasesSql } from '../../shared/refresh/lease.js';
 import {
   DATA_API_MAX_STATEMENT_SECONDS,
@@ -213,13 +215,18 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
     }
   }
   report.failed.push(...failedModels);
-  const skipped = skipDescendants(index, failedModels, pending);
-  for (const s of skipped) {
-    const p = positionOf(index, s.model);
-    pending.delete(p);
-    expected.delete(p);
-  }
-  report.skipped = skipped.length;
+  /** Skips the pending descendants of failed models: no longer pending, no duration to keep. */
+  const skipAfter = (failed: readonly string[]): RecordedOutcome[] => {
+    const skipped = skippedDescendants(index, failed, (m) => pending.has(positionOf(index, m)));
+    for (const s of skipped) {
+      const p = positionOf(index, s.model);
+      pending.delete(p);
+      expected.delete(p);
+    }
+    report.skipped += skipped.length;
+    return skipped;
+  };
+  const skipped = skipAfter(failedModels);
 
   // 3. Tables swapped out by the builds that finished: dropped without waiting.
   if (finishedFull.length > 0) await dropSwappedOutLater(finishedFull, refresh.runId, tickId, deps);
@@ -272,14 +279,7 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
           const outcome = await recordBuildFailure(busy, deps);
           if (outcome.status === 'failed') {
             report.failed.push(answer.model);
-            const more = skipDescendants(index, [answer.model], pending);
-            for (const s of more) {
-              const q = positionOf(index, s.model);
-              pending.delete(q);
-              expected.delete(q);
-            }
-            outcomes.push(...more);
-            report.skipped += more.length;
+            outcomes.push(...skipAfter([answer.model]));
           }
         } else {
           stillWaiting.push({
@@ -391,47 +391,13 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
 }
 
 function positionOf(index: IndexedManifest, model: string): number {
-  return positionsCache(index).get(model) ?? -1;
-}
-
-const positionCaches = new WeakMap<IndexedManifest, Map<string, number>>();
-function positionsCache(index: IndexedManifest): Map<string, number> {
-  let cache = positionCaches.get(index);
-  if (!cache) {
-    cache = new Map(index.manifest.models.map((m, i) => [m.name, i]));
-    positionCaches.set(index, cache);
-  }
-  return cache;
+  return positionsOf(index).get(model) ?? -1;
 }
 
 /**
  * The pending descendants of failed models, each skipped naming the failed upstream it waited on
  * (the nearest one, found breadth first), recorded once in the run log by the caller's batch.
  */
-function skipDescendants(
-  index: IndexedManifest,
-  failed: readonly string[],
-  pending: ReadonlySet<number>,
-): RecordedOutcome[] {
-  const cause = new Map<string, string>();
-  const queue = [...failed];
-  for (const f of failed) cause.set(f, f);
-  while (queue.length > 0) {
-    const model = queue.shift() as string;
-    for (const down of index.dag.downstream.get(model) ?? []) {
-      if (cause.has(down) || !pending.has(positionOf(index, down))) continue;
-      cause.set(down, cause.get(model) ?? model);
-      queue.push(down);
-    }
-  }
-  for (const f of failed) cause.delete(f);
-  return [...cause].map(([model, upstream]) => ({
-    model,
-    status: 'skipped',
-    reason: `upstream ${upstream} failed`,
-  }));
-}
-
 /** Longest chain of expected seconds from each pending model to the end of the DAG (60 s when unknown). */
 function remainingChain(
   index: IndexedManifest,

@@ -74,3 +74,24 @@ export function childMachineOf(state: AslState, self?: string): string | undefin
   const arn = state.Parameters?.StateMachineArn as { Ref?: string } | undefined;
   return arn?.Ref;
 }
+
+/**
+ * The loop of a machine with one Wait state (curated-refresh's dispatcher tick): the state names from
+ * the Wait, following each Next (or a Choice's Default), until the path returns to one already seen.
+ */
+export function waitLoop(definition: AslDefinition): string[] {
+  const states = new Map(allStates(definition));
+  const wait = [...states].find(([, s]) => s.Type === 'Wait');
+  const cycle: string[] = [];
+  for (let name = wait?.[0]; name !== undefined && !cycle.includes(name); ) {
+    cycle.push(name);
+    const state = states.get(name);
+    name =
+      typeof state?.Next === 'string'
+        ? state.Next
+        : typeof state?.Default === 'string'
+          ? state.Default
+          : undefined;
+  }
+  return cycle;
+}

@@ -149,6 +149,13 @@ export function decodeDurations(text: string, size: number): Map<number, number>
 }
 
 /** Model positions of the manifest by name. */
-export function positionsOf(index: IndexedManifest): Map<string, number> {
-  return new Map(index.manifest.models.map((m, i) => [m.name, i]));
+export function positionsOf(index: IndexedManifest): ReadonlyMap<string, number> {
+  let positions = positionCache.get(index);
+  if (!positions) {
+    positions = new Map(index.manifest.models.map((m, i) => [m.name, i]));
+    positionCache.set(index, positions);
+  }
+  return positions;
 }
+/** Built once per manifest (a Lambda keeps it across ticks), like the fingerprint. */
+const positionCache = new WeakMap<IndexedManifest, Map<string, number>>();

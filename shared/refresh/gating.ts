@@ -38,22 +38,30 @@ export function deferredModels(
     .map(([model, reason]) => ({ model, status: 'deferred', reason }));
 }
 
-/** Models of a level whose direct upstream did not build in this run: skipped, like dbt does. */
-export function skippedModels(
+/**
+ * The descendants of failed models still waiting to build, skipped as dbt does, each naming the failed
+ * upstream it waited on (the first one found, breadth first). Models no longer pending (built, in
+ * flight, or already given an outcome) are neither skipped nor walked through.
+ */
+export function skippedDescendants(
   index: IndexedManifest,
-  level: readonly string[],
-  blocked: ReadonlyMap<string, string>,
+  failed: readonly string[],
+  isPending: (model: string) => boolean,
 ): RecordedOutcome[] {
-  const skipped: RecordedOutcome[] = [];
-  for (const name of level) {
-    if (blocked.has(name)) continue;
-    const upstream = (index.dag.upstream.get(name) ?? []).find((u) => blocked.has(u));
-    if (upstream)
-      skipped.push({
-        model: name,
-        status: 'skipped',
-        reason: `upstream ${upstream} ${blocked.get(upstream)}`,
-      });
+  const cause = new Map<string, string>(failed.map((f) => [f, f]));
+  const queue = [...failed];
+  for (let i = 0; i < queue.length; i++) {
+    const model = queue[i] as string;
+    for (const down of index.dag.downstream.get(model) ?? []) {
+      if (cause.has(down) || !isPending(down)) continue;
+      cause.set(down, cause.get(model) ?? model);
+      queue.push(down);
+    }
   }
-  return skipped;
+  for (const f of failed) cause.delete(f);
+  return [...cause].map(([model, upstream]) => ({
+    model,
+    status: 'skipped',
+    reason: `upstream ${upstream} failed`,
+  }));
 }

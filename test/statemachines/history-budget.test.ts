@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { historyWeight, stateIndex } from '../../bench/lib/history.js';
-import { type AslDefinition, type AslState, loadDefinitions } from '../../local/sfn/definitions.js';
+import { type AslDefinition, type AslState, loadDefinitions, waitLoop } from '../../local/sfn/definitions.js';
 import { localFunctions } from '../../local/sfn/functions.js';
 import { type EventLog, type ExecutionRecord, LocalStepFunctions } from '../../local/sfn/runner.js';
 import { HISTORY_EVENTS_PER_TICK, HISTORY_LIMIT, TICKS_PER_EXECUTION } from '../../shared/refresh/polling.js';
@@ -24,22 +24,7 @@ const weightOf = (name: string, state: AslState) =>
   historyWeight({ type: 'StateEntered', state: { name, type: state.Type } }, states) +
   historyWeight({ type: 'StateExited', state: { name, type: state.Type } }, states);
 
-/** The loop of the machine: from its Wait state, Next (or a Choice's Default) until it closes. */
-function tickCycle(): string[] {
-  const wait = [...states].find(([, s]) => s.Type === 'Wait');
-  const cycle: string[] = [];
-  for (let name = wait?.[0]; name !== undefined && !cycle.includes(name); ) {
-    cycle.push(name);
-    const state = states.get(name);
-    name =
-      typeof state?.Next === 'string'
-        ? state.Next
-        : typeof state?.Default === 'string'
-          ? state.Default
-          : undefined;
-  }
-  return cycle;
-}
+const tickCycle = () => waitLoop(definition);
 
 const weigh = (events: readonly EventLog[]) => events.reduce((n, e) => n + historyWeight(e, states), 0);
 
