@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadDefinitions } from '../../local/sfn/definitions.js';
 import {
   invalidExecutionName,
@@ -135,5 +135,123 @@ describe('Local Step Functions: Wait SecondsPath is read and checked', () => {
     expect(run.cause).toMatch(why);
     // The runner checks the value from the event stream, so the (zero-length) wait may have ended and
     // the next state begun before the stop lands; the execution's outcome is AWS's.
+  });
+});
+
+/**
+ * A Task state without TimeoutSeconds has no state timeout on AWS: "By default, the Amazon States
+ * Language doesn't specify timeouts" (developer guide, "Using timeouts to avoid stuck Step Functions
+ * workflow executions"; "Task workflow state": TimeoutSeconds defaults to 99999999). A Lambda task is
+ * bounded by the function's own timeout instead. aws-local-stepfunctions 3.0.0 imposed 60 s, so a
+ * step slower than that locally failed with States.Timeout where AWS would wait; patches/ removes
+ * that default and keeps an explicit TimeoutSeconds.
+ */
+describe('Local Step Functions: no default task timeout', () => {
+  const definitionWith = (timeout?: number) => ({
+    slow: {
+      StartAt: 'Slow',
+      States: {
+        Slow: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: { 'Fn::GetAtt': ['SlowLambdaFunction', 'Arn'] }, 'Payload.$': '$' },
+          ...(timeout === undefined ? {} : { TimeoutSeconds: timeout }),
+          End: true,
+        },
+      },
+    },
+  });
+  const runSlow = async (taskSeconds: number, timeout?: number) => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const sfn = new LocalStepFunctions({
+        definitions: definitionWith(timeout) as never,
+        functions: {
+          slow: () => new Promise((resolve) => setTimeout(() => resolve({ ok: true }), taskSeconds * 1000)),
+        },
+      });
+      const run = sfn.start('slow', {}, `slow-${taskSeconds}-${timeout ?? 'none'}`).done;
+      await vi.advanceTimersByTimeAsync(taskSeconds * 1000 + 1000);
+      return await run;
+    } finally {
+      vi.useRealTimers();
+    }
+  };
+
+  it('a task that runs 10 minutes without TimeoutSeconds succeeds', async () => {
+    const run = await runSlow(600);
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+  });
+
+  it('an explicit TimeoutSeconds still fails a slower task with States.Timeout', async () => {
+    const run = await runSlow(10, 5);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.Timeout');
+  });
+});
+
+/**
+ * Intrinsic functions (developer guide, "Intrinsic functions for JSONPath states", "Reserved
+ * characters in intrinsic functions"): in a literal string argument ' { } and \ are escaped with a
+ * backslash to stand for themselves, so "\{\}" in a States.Format template is text, not a
+ * placeholder. Values taken from paths are inserted as they are, and States.JsonToString returns
+ * JSON (quotes and backslashes escaped), which States.StringToJson reads back. aws-local-stepfunctions
+ * 3.0.0 removed every backslash from every string result — mangling inserted values and making
+ * JsonToString's output invalid JSON; patches/ unescapes literal arguments only.
+ */
+describe('Local Step Functions: intrinsic functions keep escapes as AWS does', () => {
+  const definitions = {
+    format: {
+      StartAt: 'Shape',
+      States: {
+        Shape: {
+          Type: 'Pass',
+          Parameters: {
+            'json.$': 'States.JsonToString($.value)',
+            'text.$': "States.Format('reason: {}', $.reason)",
+            'literal.$': String.raw`States.Format('literal \{\} and it\'s {}', $.n)`,
+            'nested.$': "States.Format('tables: {}', States.JsonToString($.tables))",
+            'roundTrip.$': 'States.StringToJson(States.JsonToString($.value))',
+          },
+          End: true,
+        },
+      },
+    },
+  };
+  const value = { quote: 'say "hi"', path: String.raw`C:\tmp\new`, tab: 'a\tb' };
+  const input = {
+    value,
+    reason: String.raw`relation "public.x\y" does not exist`,
+    n: 7,
+    tables: ['public."Odd"'],
+  };
+
+  it('formats and serializes without losing or adding characters', async () => {
+    const sfn = new LocalStepFunctions({ definitions: definitions as never, functions: {} });
+    const run = await sfn.start('format', input, 'format-escapes').done;
+    expect(run.status, run.cause).toBe('SUCCEEDED');
+    const output = run.output as Record<string, unknown>;
+    expect(JSON.parse(String(output.json))).toEqual(value);
+    expect(output.text).toBe(String.raw`reason: relation "public.x\y" does not exist`);
+    expect(output.literal).toBe(String.raw`literal {} and it's 7`);
+    expect(output.nested).toBe(`tables: ${JSON.stringify(input.tables)}`);
+    expect(output.roundTrip).toEqual(value);
+  });
+
+  it('a template whose placeholders do not match its arguments fails with States.Runtime', async () => {
+    const sfn = new LocalStepFunctions({
+      definitions: {
+        bad: {
+          StartAt: 'Shape',
+          States: {
+            Shape: { Type: 'Pass', Parameters: { 'x.$': String.raw`States.Format('\{\} {}')` }, End: true },
+          },
+        },
+      } as never,
+      functions: {},
+    });
+    const run = await sfn.start('bad', {}, 'format-mismatch').done;
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.Runtime');
   });
 });
