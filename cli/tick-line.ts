@@ -39,6 +39,6 @@ export function tickLine(output: unknown): string | undefined {
   if (started.length > 0) parts.push(`started ${list(started)}`);
   if (building.length > 0) parts.push(`building ${list(building)}`);
   if (typeof last.pending === 'number' && last.pending > 0)
-    parts.push(`${last.pending} waiting for upstreams`);
+    parts.push(`${last.pending} not started`);
   return parts.join(' · ');
 }

@@ -15,7 +15,7 @@ describe('tickLine (one line per dispatcher tick in zeo run)', () => {
         },
       }),
     ).toBe(
-      'finished stg_payments · failed dim_customers · skipped 2 · started fct_orders · building dim_products, fct_orders · 3 waiting for upstreams',
+      'finished stg_payments · failed dim_customers · skipped 2 · started fct_orders · building dim_products, fct_orders · 3 not started',
     );
   });
 
