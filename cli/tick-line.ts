@@ -38,7 +38,6 @@ export function tickLine(output: unknown): string | undefined {
   if (skipped > 0) parts.push(`skipped ${skipped}`);
   if (started.length > 0) parts.push(`started ${list(started)}`);
   if (building.length > 0) parts.push(`building ${list(building)}`);
-  if (typeof last.pending === 'number' && last.pending > 0)
-    parts.push(`${last.pending} not started`);
+  if (typeof last.pending === 'number' && last.pending > 0) parts.push(`${last.pending} not started`);
   return parts.join(' · ');
 }

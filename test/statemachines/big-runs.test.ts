@@ -76,7 +76,11 @@ describe(`a refresh of ${MODELS} models that all fail with ${ERROR.length}-chara
     const summary = sfn.executions
       .flatMap((e) => e.events)
       .find((e) => e.type === 'StateExited' && e.state?.name === 'SummarizeRefresh')?.state?.output as
-      | { summary?: { value?: { counts?: Record<string, number>; failed?: unknown[]; failedOmitted?: number } } }
+      | {
+          summary?: {
+            value?: { counts?: Record<string, number>; failed?: unknown[]; failedOmitted?: number };
+          };
+        }
       | undefined;
     expect(summary?.summary?.value?.counts).toMatchObject({ failed: MODELS, built: 0 });
 
