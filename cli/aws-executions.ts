@@ -71,6 +71,19 @@ export interface FollowResult {
   output?: unknown;
   error?: string;
   cause?: string;
+  /** Of a failed execution: the causes of its failed tasks, newest first (a failed rebuild's is the child's). */
+  failedTaskCauses?: string[];
+}
+
+/** The causes of the last failed tasks of an execution (one page of its history, newest first). */
+async function failedTaskCausesOf(sfn: Pick<SFNClient, 'send'>, executionArn: string): Promise<string[]> {
+  const history = await sfn.send(
+    new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100 }),
+  );
+  return (history.events ?? []).flatMap((e) => {
+    const cause = e.taskFailedEventDetails?.cause;
+    return cause ? [cause] : [];
+  });
 }
 
 /** Polls an execution until it stops, reporting the state it is in; `shouldStop` ends following early. */
@@ -87,11 +100,13 @@ export async function followExecution(
     const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     const elapsed = d.startDate ? (Date.now() - d.startDate.getTime()) / 1000 : 0;
     if (d.status && d.status !== 'RUNNING') {
+      const failedTaskCauses = d.status === 'SUCCEEDED' ? [] : await failedTaskCausesOf(sfn, executionArn);
       return {
         status: d.status,
         ...(d.output ? { output: JSON.parse(d.output) as unknown } : {}),
         ...(d.error ? { error: d.error } : {}),
         ...(d.cause ? { cause: d.cause } : {}),
+        ...(failedTaskCauses.length > 0 ? { failedTaskCauses } : {}),
       };
     }
     const history = await sfn.send(

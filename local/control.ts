@@ -65,6 +65,11 @@ export async function startControlServer(app: LocalOrchestrator, onStop: () => v
         status: record.status,
         output: record.output ?? null,
         error: record.error ?? null,
+        cause: record.cause ?? null,
+        // What `zeo run` reads the failure report from: this run and the executions it started.
+        executions: app.sfn
+          .runTree(record)
+          .map((e) => ({ output: e.output ?? null, cause: e.cause ?? null })),
       });
     }
     if (method === 'POST' && url === '/advance') {

@@ -128,6 +128,14 @@ export class ModelBusyError extends Error {
   override name = 'ModelBusyError';
 }
 
+/**
+ * A model to build reads a curated model that is neither in this refresh nor ever built: its SELECT
+ * could only fail with "relation does not exist", so it fails before any SQL is sent, saying so.
+ */
+export class UpstreamNotBuiltError extends Error {
+  override name = 'UpstreamNotBuiltError';
+}
+
 /** A model was building when its refresh's dispatcher failed for good; StopBuilds cancelled and fenced it. */
 export class RefreshStoppedError extends Error {
   override name = 'RefreshStoppedError';

@@ -26,6 +26,7 @@ import {
   sourceErrorAsInput,
 } from '../local-options.js';
 import { style } from '../output.js';
+import { type Executed, formatReport, reportOfRun } from '../run-report.js';
 import { table } from '../table.js';
 import { tickLine } from '../tick-line.js';
 import { useWarehouseRole, WAREHOUSE_ROLE_FLAG, WAREHOUSE_ROLE_HELP } from '../warehouse-role.js';
@@ -93,19 +94,23 @@ function writeTimeline(path: string, timeline: Timeline): void {
 /** States of the curated-refresh dispatcher loop: shown as tick lines, not one by one. */
 const TICK_STATES = new Set(['NextStep', 'WaitForBuilds', 'DispatchBuilds']);
 
-function printSummary(output: unknown): void {
+/** The run's outcome: the counts of a refresh (or a recovery's output), then why anything failed. */
+function printSummary(output: unknown, executions: readonly Executed[]): void {
   const summary = output as SummaryShape | undefined;
-  if (!summary?.counts) {
-    if (output !== undefined) console.log(JSON.stringify(output, null, 2));
-    return;
+  const report = reportOfRun(executions);
+  // A failed refresh has no output: its counts come with the report (its Fail state's Cause).
+  const counts = summary?.counts ?? report?.counts;
+  if (counts) {
+    console.log(
+      table(
+        ['outcome', 'models'],
+        Object.entries(counts).map(([k, v]) => [k, v]),
+      ),
+    );
   }
-  console.log(
-    table(
-      ['outcome', 'models'],
-      Object.entries(summary.counts).map(([k, v]) => [k, v]),
-    ),
-  );
-  for (const f of summary.failed ?? []) console.log(`  ${style.red('✗')} ${f.model}: ${f.reason ?? ''}`);
+  if (!summary?.counts && output !== undefined && output !== null)
+    console.log(JSON.stringify(output, null, 2));
+  if (report) console.log(formatReport(report));
 }
 
 async function runLocal(
@@ -117,21 +122,31 @@ async function runLocal(
   if (running) {
     const { callControl } = await import('../../local/control.js');
     // A `zeo local start` stack is running: run there, so its state (and `zeo status --local`) follows.
-    const result = await callControl<{ name: string; status: string; output: unknown; error: string | null }>(
-      running,
-      'POST',
-      '/run',
-      {
-        stateMachine: machine,
-        input,
-      },
-    );
-    if (options.json) console.log(JSON.stringify({ execution: result.name, ...result }, null, 2));
+    const result = await callControl<{
+      name: string;
+      status: string;
+      output: unknown;
+      error: string | null;
+      executions?: Executed[];
+    }>(running, 'POST', '/run', {
+      stateMachine: machine,
+      input,
+    });
+    const executions = result.executions ?? [result];
+    const { executions: _tree, ...shown } = result;
+    if (options.json)
+      console.log(
+        JSON.stringify(
+          { execution: result.name, ...shown, report: reportOfRun(executions) ?? null },
+          null,
+          2,
+        ),
+      );
     else {
       console.log(
         `${result.status === 'SUCCEEDED' ? style.green('✓') : style.red('✗')} ${machine} ${result.name} ${result.status}${result.error ? `: ${result.error}` : ''}`,
       );
-      printSummary(result.output);
+      printSummary(result.output, executions);
     }
     if (options.timeline)
       console.error(
@@ -177,6 +192,7 @@ async function runLocal(
       const { localTimeline } = await import('../../local/sfn/timeline.js');
       writeTimeline(options.timeline, localTimeline(record, app.sfn.executions, outcomes));
     }
+    const executions = app.sfn.runTree(record);
     if (options.json) {
       console.log(
         JSON.stringify(
@@ -185,6 +201,8 @@ async function runLocal(
             status: record.status,
             output: record.output ?? null,
             error: record.error ?? null,
+            cause: record.cause ?? null,
+            report: reportOfRun(executions) ?? null,
           },
           null,
           2,
@@ -194,7 +212,7 @@ async function runLocal(
       console.log(
         `${record.status === 'SUCCEEDED' ? style.green('✓') : style.red('✗')} ${machine} ${record.status}${record.error ? `: ${record.error}` : ''}`,
       );
-      printSummary(record.output);
+      printSummary(record.output, executions);
     }
     return exitCodeOf(record.status, record.output);
   } finally {
@@ -247,12 +265,17 @@ async function runAws(machine: string, input: unknown, options: RunOptions): Pro
       );
       writeTimeline(options.timeline, timelineFromRunLog(runId, new Date(), rows));
     }
-    if (options.json) console.log(JSON.stringify({ executionArn, ...result }, null, 2));
+    const executions: Executed[] = [result, ...(result.failedTaskCauses ?? []).map((cause) => ({ cause }))];
+    const { failedTaskCauses: _causes, ...shown } = result;
+    if (options.json)
+      console.log(
+        JSON.stringify({ executionArn, ...shown, report: reportOfRun(executions) ?? null }, null, 2),
+      );
     else {
       console.log(
         `${result.status === 'SUCCEEDED' ? style.green('✓') : style.red('✗')} ${machine} ${result.status}${result.error ? `: ${result.error}` : ''}`,
       );
-      printSummary(result.output);
+      printSummary(result.output, executions);
       console.log(consoleLink(executionArn));
     }
     return exitCodeOf(result.status, result.output);

@@ -19,6 +19,7 @@ import {
   positionsOf,
   type TickReport,
 } from '../../shared/refresh/dispatch-state.js';
+import { REPORT_STATEMENT_CHARS, STATEMENT_MARKER } from '../../shared/refresh/failure-report.js';
 import { skippedDescendants } from '../../shared/refresh/gating.js';
 import { releaseLeasesSql } from '../../shared/refresh/lease.js';
 import {
@@ -77,6 +78,19 @@ async function inParallel<T, R>(items: readonly T[], fn: (item: T) => Promise<R>
 }
 
 const bounded = (names: readonly string[], max: number) => names.slice(0, max);
+
+/**
+ * Which statement of a failed build batch failed — the first one that did not finish — and its
+ * beginning, after STATEMENT_MARKER (the failure report shows it beside the database's message).
+ */
+function failingStatement(d: StatementDescription): string {
+  const subs = d.subStatements ?? [];
+  const i = subs.findIndex((sub) => sub.status !== 'FINISHED');
+  const sub = subs[i];
+  if (sub === undefined) return '';
+  const sql = (sub.queryString ?? '').replace(/\s+/g, ' ').trim().slice(0, REPORT_STATEMENT_CHARS);
+  return `${STATEMENT_MARKER}${i + 1} of ${subs.length}] ${sql}`;
+}
 
 /**
  * One tick of a curated refresh: looks at every build in flight with one ListStatements (and a
@@ -190,7 +204,7 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
     failed(
       d.status === 'FAILED' && isSerializationConflict(d.error)
         ? `FAILED: serialization conflict with concurrent transactions on every one of ${conflicts + 1} submissions (not an error of the model's SQL): ${d.error ?? ''}`
-        : `${d.status}: ${d.error ?? (d.status === 'ABORTED' ? 'statement was aborted' : 'no error message')}`,
+        : `${d.status}: ${d.error ?? (d.status === 'ABORTED' ? 'statement was aborted' : 'no error message')}${failingStatement(d)}`,
     );
   }
 

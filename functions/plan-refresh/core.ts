@@ -12,7 +12,12 @@ import {
   positionsOf,
   RefreshContext,
 } from '../../shared/refresh/dispatch-state.js';
-import { deferredModels } from '../../shared/refresh/gating.js';
+import {
+  deferredModels,
+  skippedDescendants,
+  unbuiltUpstreamFailures,
+  upstreamsOutside,
+} from '../../shared/refresh/gating.js';
 import { parseTableStates, tableStatesSql } from '../../shared/refresh/landing-state.js';
 import { builtStatesSql, insertRunPlanSql, parseBuiltStates } from '../../shared/refresh/plan-records.js';
 import { insertOutcomesSql, type RecordedOutcome } from '../../shared/refresh/run-log.js';
@@ -21,6 +26,7 @@ import { IsoTimestamp, RunId, SourceTable, Trigger } from '../../shared/runtime/
 export { RefreshContext };
 
 import { parseInput } from '../../shared/runtime/parse-input.js';
+import { literal } from '../../shared/sql/identifiers.js';
 import { ensureBookkeeping } from '../../shared/warehouse/bookkeeping.js';
 import { runInBatches, type WarehousePort } from '../../shared/warehouse/warehouse.js';
 
@@ -140,12 +146,28 @@ export async function planRefresh(
   const notBuilt: RecordedOutcome[] = decisions.flatMap((d) =>
     d.action === 'build' ? [] : [{ model: d.model, status: d.action, reason: d.reason }],
   );
-  // Descendants of deferred models are deferred too (deferredModels), so everything here can build.
+  // Descendants of deferred models are deferred too (deferredModels), so everything here can build —
+  // unless it reads a model that is not in this refresh and was never built: failed now, not in SQL.
   const toBuild = new Set(decisions.flatMap((d) => (d.action === 'build' ? [d.model] : [])));
+  const present = await presentTables(index, upstreamsOutside(index, toBuild), ctx.runId, warehouse);
+  const unbuilt = unbuiltUpstreamFailures(index, toBuild, (m) => {
+    const model = index.model(m);
+    // AWS-ASSUMPTION: materialized-views-in-information-schema
+    // Whether information_schema.tables lists materialized views is not documented: one zeo built
+    // (it has a model_state row) counts as there, so the build's own SQL decides.
+    if (present.has(`${model.schema}.${model.name}`)) return undefined;
+    if (!built.has(m)) return 'has never been built';
+    return model.materialized === 'materialized_view'
+      ? undefined
+      : 'was built, but its table is gone (dropped?)';
+  });
+  const unbuiltNames = unbuilt.map((f) => f.model);
+  const skipped = skippedDescendants(index, unbuiltNames, (m) => toBuild.has(m));
+  for (const outcome of [...unbuilt, ...skipped]) toBuild.delete(outcome.model);
   await runInBatches(
     warehouse,
     [
-      ...insertOutcomesSql(ctx.runId, ctx.trigger, [...deferred, ...notBuilt]),
+      ...insertOutcomesSql(ctx.runId, ctx.trigger, [...deferred, ...notBuilt, ...unbuilt, ...skipped]),
       ...insertRunPlanSql(ctx.runId, decisions),
     ],
     `zeo:${ctx.runId}:plan`,
@@ -172,10 +194,39 @@ export async function planRefresh(
       selected: selected.size,
       build: toBuild.size,
       deferred: deferred.length,
-      skipped: 0,
+      skipped: skipped.length,
       unchanged: count('unchanged'),
       withinTolerance: count('within_tolerance'),
     },
-    last: { started: [], finished: [], failed: [], skipped: 0, building: [], pending: pending.length },
+    last: {
+      started: [],
+      finished: [],
+      failed: unbuiltNames.slice(0, 80),
+      skipped: skipped.length,
+      building: [],
+      pending: pending.length,
+    },
   };
+}
+
+/**
+ * Which of these models' tables exist (one read of information_schema, only when a partial refresh
+ * reads models it does not build). information_schema lives on the leader node and is never joined
+ * with user tables (Developer Guide, "Querying the catalog tables"), hence a read of its own.
+ */
+async function presentTables(
+  index: IndexedManifest,
+  models: readonly string[],
+  runId: string,
+  warehouse: PlanDeps['warehouse'],
+): Promise<Set<string>> {
+  if (models.length === 0) return new Set();
+  const targets = models.map((m) => index.model(m));
+  const names = [...new Set(targets.map((m) => literal(m.name)))].join(', ');
+  const schemas = [...new Set(targets.map((m) => literal(m.schema)))].join(', ');
+  const rows = await warehouse.query(
+    `SELECT "table_schema", "table_name" FROM "information_schema"."tables" WHERE "table_schema" IN (${schemas}) AND "table_name" IN (${names})`,
+    { statementName: `zeo:${runId}:upstream-tables` },
+  );
+  return new Set(rows.map((t) => `${String(t.table_schema)}.${String(t.table_name)}`));
 }

@@ -3,6 +3,7 @@ import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { truncateText } from '../../shared/notify/bounded.js';
 import type { Notification, Notifier } from '../../shared/notify/notifier.js';
 import { RefreshContext } from '../../shared/refresh/dispatch-state.js';
+import { type FailureReport, failureReport } from '../../shared/refresh/failure-report.js';
 import { runOutcomesSql } from '../../shared/refresh/run-log.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
 import { selectedModels } from '../plan-refresh/core.js';
@@ -54,6 +55,11 @@ export interface RefreshSummary {
   truncated: boolean;
   /** Where the whole outcome of every model is. */
   runLog: string;
+  /**
+   * When the refresh failed: why, as JSON text (a FailureReport, at most 8 KiB) — the Cause of the
+   * execution's Fail state, so the console and `zeo run` show it without querying the warehouse.
+   */
+  failure?: string;
 }
 
 /** Reads the run's outcomes (one query), announces them and returns the summary shown in the console. */
@@ -76,12 +82,14 @@ export async function summarizeRefresh(
     unchanged: [],
     within_tolerance: [],
   };
+  const full: { failed: ModelOutcome[] } = { failed: [] };
   const seen = new Set<string>();
   for (const row of rows) {
     const status = String(row.status) as keyof typeof lists;
     const model = String(row.model);
     if (!(status in lists)) continue;
     seen.add(model);
+    if (status === 'failed') full.failed.push({ model, reason: String(row.error ?? '') });
     lists[status].push({
       model,
       ...(typeof row.rows_affected === 'number' ? { rows: row.rows_affected } : {}),
@@ -114,8 +122,16 @@ export async function summarizeRefresh(
     truncated: rows.some((r) => typeof r.error === 'string' && r.error.length > SUMMARY_REASON_CHARS),
     runLog: `SELECT * FROM zeo.run_log WHERE run_id = '${event.runId}' ORDER BY started_at`,
   };
+  // The report reads the whole errors (the summary's reasons are cut), so the failing statement stays.
+  const report = failureReport({
+    ...summary,
+    failed: full.failed,
+    skipped: lists.skipped,
+    deferred: lists.deferred,
+  });
   const bounded = boundSummary(summary);
-  await deps.notifier.notify(notificationsFor(bounded));
+  if (summary.status === 'failed') bounded.failure = JSON.stringify(report);
+  await deps.notifier.notify(notificationsFor(bounded, report));
   return bounded;
 }
 
@@ -153,7 +169,7 @@ export function boundSummary(full: RefreshSummary): RefreshSummary {
   return summary;
 }
 
-function notificationsFor(summary: RefreshSummary): Notification[] {
+function notificationsFor(summary: RefreshSummary, report: FailureReport): Notification[] {
   const base = { runId: summary.runId, trigger: summary.trigger };
   const notifications: Notification[] = summary.built.map((b) => ({
     detailType: 'Curated Table Refreshed',
@@ -167,7 +183,13 @@ function notificationsFor(summary: RefreshSummary): Notification[] {
       detailType: 'Curated Refresh Failed',
       severity: 'error',
       subject: `curated refresh ${summary.runId}: ${summary.counts.failed + summary.counts.missing} model(s) failed`,
-      detail: { ...counts, failed: summary.failed, missing: summary.missing, skipped: summary.skipped },
+      detail: {
+        ...counts,
+        report,
+        failed: summary.failed,
+        missing: summary.missing,
+        skipped: summary.skipped,
+      },
     });
   } else {
     notifications.push({

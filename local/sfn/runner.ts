@@ -76,6 +76,16 @@ export class LocalStepFunctions {
     this.account = options.account ?? '000000000000';
   }
 
+  /** The execution and every execution it started, and they started, in start order. */
+  runTree(record: ExecutionRecord): ExecutionRecord[] {
+    const arns = new Set([record.executionArn]);
+    return this.executions.filter((e) => {
+      if (!arns.has(e.executionArn) && !(e.parentArn !== undefined && arns.has(e.parentArn))) return false;
+      arns.add(e.executionArn);
+      return true;
+    });
+  }
+
   stateMachineArn(machine: string): string {
     return `arn:aws:states:${this.region}:${this.account}:stateMachine:${machine}`;
   }

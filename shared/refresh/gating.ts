@@ -1,3 +1,4 @@
+import { UpstreamNotBuiltError } from '../errors.js';
 import type { IndexedManifest } from '../graph/plan.js';
 import { notSyncedReason, type TableState } from './landing-state.js';
 import type { RecordedOutcome } from './run-log.js';
@@ -64,4 +65,42 @@ export function skippedDescendants(
     status: 'skipped',
     reason: `upstream ${upstream} failed`,
   }));
+}
+
+/**
+ * The curated models that the models to build read but that are not being built in this refresh:
+ * their tables must already be there.
+ */
+export function upstreamsOutside(index: IndexedManifest, toBuild: ReadonlySet<string>): string[] {
+  const outside = new Set<string>();
+  for (const model of toBuild)
+    for (const u of index.dag.upstream.get(model) ?? []) if (!toBuild.has(u)) outside.add(u);
+  return [...outside].sort();
+}
+
+/**
+ * Models to build that read a curated model which is not being built in this refresh and whose table
+ * is not there (never built, or dropped since): failed before any SQL is sent, naming the upstream and
+ * what to run instead. `absence(u)` says why u is missing, or undefined when it is there. Their
+ * descendants are then skipped by `skippedDescendants`.
+ */
+export function unbuiltUpstreamFailures(
+  index: IndexedManifest,
+  toBuild: ReadonlySet<string>,
+  absence: (model: string) => string | undefined,
+): RecordedOutcome[] {
+  const failures: RecordedOutcome[] = [];
+  for (const model of index.dag.names) {
+    if (!toBuild.has(model)) continue;
+    for (const u of index.dag.upstream.get(model) ?? []) {
+      const why = toBuild.has(u) ? undefined : absence(u);
+      if (why === undefined) continue;
+      const error = new UpstreamNotBuiltError(
+        `${u} ${why}: select +${model} (the model and its upstreams), or run a full refresh`,
+      );
+      failures.push({ model, status: 'failed', reason: `${error.name}: ${error.message}` });
+      break;
+    }
+  }
+  return failures;
 }

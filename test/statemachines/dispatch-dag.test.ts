@@ -118,7 +118,13 @@ describe('Dispatcher loop on a diamond DAG (a → b slow, a → c → d, b + d �
     expect(logged).toEqual({
       a: [{ model: 'a', status: 'success', error: null }],
       b: [{ model: 'b', status: 'success', error: null }],
-      c: [{ model: 'c', status: 'failed', error: 'FAILED: ERROR: division by zero' }],
+      c: [
+        {
+          model: 'c',
+          status: 'failed',
+          error: expect.stringMatching(/^FAILED: ERROR: division by zero\n\[statement 1 of \d+\] /),
+        },
+      ],
       d: [{ model: 'd', status: 'skipped', error: 'upstream c failed' }],
       e: [{ model: 'e', status: 'skipped', error: 'upstream c failed' }],
     });

@@ -247,7 +247,13 @@ describe('dispatchBuilds: failures', () => {
     expect(second.last).toMatchObject({ failed: ['dim_customers'], skipped: 5, started: [], pending: 0 });
     expect(second).toMatchObject({ next: 'summarize', inFlight: [], waitSeconds: 0 });
     const expected = {
-      dim_customers: [{ status: 'failed', error: 'FAILED: ERROR: injected failure' }],
+      dim_customers: [
+        {
+          status: 'failed',
+          error:
+            'FAILED: ERROR: injected failure\n[statement 1 of 14] CREATE SCHEMA IF NOT EXISTS "reporting"',
+        },
+      ],
       ...Object.fromEntries(
         descendants.map((m) => [m, [{ status: 'skipped', error: 'upstream dim_customers failed' }]]),
       ),
