@@ -11,6 +11,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { consoleLink, findStateMachineArn, followExecution } from '../../cli/aws-executions.js';
+import { formatReport, reportOfRun } from '../../cli/run-report.js';
+import { failureReport } from '../../shared/refresh/failure-report.js';
 import { SHOP, zeo } from '../helpers/cli.js';
 
 describe('CLI: zeo run / status on the embedded stack', () => {
@@ -145,6 +147,64 @@ describe('CLI: following executions on AWS (SDK mocked)', () => {
     expect(consoleLink(execution)).toBe(
       `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${execution}`,
     );
+    sfn.restore();
+  });
+  it('a failed recovery on AWS: the report of its failed rebuild is read from the failed task cause in the history', async () => {
+    const sfn = mockClient(SFNClient);
+    const client = new SFNClient({ region: 'eu-west-1' });
+    const execution = 'arn:aws:states:eu-west-1:123456789012:execution:shop-dev-resync-recovery:r1';
+    const report = failureReport({
+      counts: { selected: 2, built: 0, failed: 1, skipped: 1, deferred: 0, missing: 0 },
+      failed: [
+        { model: 'fct_orders', reason: 'FAILED: ERROR: division by zero\n[statement 5 of 13] INSERT INTO x' },
+      ],
+      skipped: [{ model: 'region_kpis', reason: 'upstream fct_orders failed' }],
+      deferred: [],
+      missing: [],
+      runLog: "SELECT * FROM zeo.run_log WHERE run_id = 'r1-rebuild'",
+    });
+    // A failed startExecution.sync:2 task's cause is the child's DescribeExecution, its Cause inside.
+    const childCause = JSON.stringify({
+      ExecutionArn: `${execution}-rebuild`,
+      Status: 'FAILED',
+      Error: 'CuratedRefreshFailedError',
+      Cause: JSON.stringify(report),
+    });
+    sfn.on(DescribeExecutionCommand).resolves({
+      executionArn: execution,
+      status: 'FAILED',
+      startDate: new Date(),
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:shop-dev-resync-recovery',
+      error: 'CuratedRefreshFailedError',
+      cause: 'The tables are Synced again but the downstream curated refresh failed; see its execution.',
+    });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        {
+          id: 9,
+          timestamp: new Date(),
+          type: 'TaskFailed',
+          taskFailedEventDetails: {
+            resourceType: 'states',
+            resource: 'startExecution.sync:2',
+            error: 'States.TaskFailed',
+            cause: childCause,
+          },
+        },
+      ],
+    });
+    const result = await followExecution(client, execution, () => undefined, {
+      sleep: async () => undefined,
+    });
+    expect(result?.failedTaskCauses).toEqual([childCause]);
+    const found = reportOfRun([
+      result ?? {},
+      ...(result?.failedTaskCauses ?? []).map((cause) => ({ cause })),
+    ]);
+    const text = found ? formatReport(found) : '';
+    expect(text).toMatch(/^fct_orders +failed +WarehouseStatementError: FAILED: ERROR: division by zero$/m);
+    expect(text).toMatch(/^ +in \[statement 5 of 13\] INSERT INTO x$/m);
+    expect(text).toMatch(/^region_kpis +skipped +upstream fct_orders failed$/m);
     sfn.restore();
   });
 });
