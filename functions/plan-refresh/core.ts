@@ -3,6 +3,7 @@ import { InvalidInputError, SelectorError } from '../../shared/errors.js';
 import { topologicalLevels } from '../../shared/graph/dag.js';
 import { type IndexedManifest, selectForRequest } from '../../shared/graph/plan.js';
 import { GroupName } from '../../shared/project/schema.js';
+import { presentTables } from '../../shared/refresh/build-submission.js';
 import { decideChanges } from '../../shared/refresh/change-detection.js';
 import {
   type DispatchState,
@@ -26,7 +27,6 @@ import { IsoTimestamp, RunId, SourceTable, Trigger } from '../../shared/runtime/
 export { RefreshContext };
 
 import { parseInput } from '../../shared/runtime/parse-input.js';
-import { literal } from '../../shared/sql/identifiers.js';
 import { ensureBookkeeping } from '../../shared/warehouse/bookkeeping.js';
 import { runInBatches, type WarehousePort } from '../../shared/warehouse/warehouse.js';
 
@@ -149,7 +149,11 @@ export async function planRefresh(
   // Descendants of deferred models are deferred too (deferredModels), so everything here can build —
   // unless it reads a model that is not in this refresh and was never built: failed now, not in SQL.
   const toBuild = new Set(decisions.flatMap((d) => (d.action === 'build' ? [d.model] : [])));
-  const present = await presentTables(index, upstreamsOutside(index, toBuild), ctx.runId, warehouse);
+  const present = await presentTables(
+    upstreamsOutside(index, toBuild),
+    `zeo:${ctx.runId}:upstream-tables`,
+    deps,
+  );
   const unbuilt = unbuiltUpstreamFailures(index, toBuild, (m) => {
     const model = index.model(m);
     // AWS-ASSUMPTION: materialized-views-in-information-schema
@@ -207,26 +211,4 @@ export async function planRefresh(
       pending: pending.length,
     },
   };
-}
-
-/**
- * Which of these models' tables exist (one read of information_schema, only when a partial refresh
- * reads models it does not build). information_schema lives on the leader node and is never joined
- * with user tables (Developer Guide, "Querying the catalog tables"), hence a read of its own.
- */
-async function presentTables(
-  index: IndexedManifest,
-  models: readonly string[],
-  runId: string,
-  warehouse: PlanDeps['warehouse'],
-): Promise<Set<string>> {
-  if (models.length === 0) return new Set();
-  const targets = models.map((m) => index.model(m));
-  const names = [...new Set(targets.map((m) => literal(m.name)))].join(', ');
-  const schemas = [...new Set(targets.map((m) => literal(m.schema)))].join(', ');
-  const rows = await warehouse.query(
-    `SELECT "table_schema", "table_name" FROM "information_schema"."tables" WHERE "table_schema" IN (${schemas}) AND "table_name" IN (${names})`,
-    { statementName: `zeo:${runId}:upstream-tables` },
-  );
-  return new Set(rows.map((t) => `${String(t.table_schema)}.${String(t.table_name)}`));
 }

@@ -72,17 +72,11 @@ export async function targetStates(
   const check = answers.filter(
     (a) => a.definitionHash !== undefined && deps.index.model(a.model).materialized === 'incremental',
   );
-  let present = new Set<string>();
-  if (check.length > 0) {
-    const models = check.map((a) => deps.index.model(a.model));
-    const names = models.map((m) => literal(m.name)).join(', ');
-    const schemas = [...new Set(models.map((m) => literal(m.schema)))].join(', ');
-    const rows = await deps.warehouse.query(
-      `SELECT "table_schema", "table_name" FROM "information_schema"."tables" WHERE "table_schema" IN (${schemas}) AND "table_name" IN (${names})`,
-      { statementName: `zeo:${runId}:targets` },
-    );
-    present = new Set(rows.map((t) => `${String(t.table_schema)}.${String(t.table_name)}`));
-  }
+  const present = await presentTables(
+    check.map((a) => a.model),
+    `zeo:${runId}:targets`,
+    deps,
+  );
   for (const a of answers) {
     if (a.definitionHash === undefined) continue;
     const model = deps.index.model(a.model);
@@ -91,6 +85,27 @@ export async function targetStates(
     states.set(a.model, { exists, definitionHash: a.definitionHash });
   }
   return states;
+}
+
+/**
+ * Which of these models' tables exist, as `schema.name` (one read of information_schema; none for no
+ * models). information_schema lives on the leader node and cannot be joined with user tables
+ * (Developer Guide "Querying the catalog tables"), hence a read of its own.
+ */
+export async function presentTables(
+  models: readonly string[],
+  statementName: string,
+  deps: { index: IndexedManifest; warehouse: Pick<WarehousePort, 'query'> },
+): Promise<Set<string>> {
+  if (models.length === 0) return new Set();
+  const targets = models.map((m) => deps.index.model(m));
+  const names = [...new Set(targets.map((m) => literal(m.name)))].join(', ');
+  const schemas = [...new Set(targets.map((m) => literal(m.schema)))].join(', ');
+  const rows = await deps.warehouse.query(
+    `SELECT "table_schema", "table_name" FROM "information_schema"."tables" WHERE "table_schema" IN (${schemas}) AND "table_name" IN (${names})`,
+    { statementName },
+  );
+  return new Set(rows.map((t) => `${String(t.table_schema)}.${String(t.table_name)}`));
 }
 
 /** Submits a model's build as one Data API batch (one transaction) and returns at once. */
