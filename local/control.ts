@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { collectStatus, type StatusReport } from '../cli/status.js';
 import { indexManifest } from '../shared/graph/plan.js';
 import { clock } from '../shared/runtime/clock.js';
 import { integrationsFor, warehouseFor } from '../shared/runtime/deps.js';
+import { collectStatus, type StatusReport } from '../shared/status/report.js';
 import type { LocalOrchestrator } from './app.js';
 import { type LocalEndpoint, serveLocal } from './http.js';
 

@@ -4,47 +4,13 @@ import { indexManifest } from '../../shared/graph/plan.js';
 import { loadProject } from '../../shared/project/load.js';
 import { clock } from '../../shared/runtime/clock.js';
 import { integrationsFor, warehouseFor } from '../../shared/runtime/deps.js';
+import { collectStatus, type StatusReport } from '../../shared/status/report.js';
 import { deploymentOf, findStateMachineArn } from '../aws-executions.js';
 import { STATE_MACHINE_INPUTS } from '../inputs.js';
 import { runningStackFor } from '../local-options.js';
-import { printJson, style } from '../output.js';
-import { collectStatus, type StatusReport } from '../status.js';
-import { table } from '../table.js';
+import { printJson } from '../output.js';
+import { formatStatus } from '../status-view.js';
 import { useWarehouseRole, WAREHOUSE_ROLE_FLAG, WAREHOUSE_ROLE_HELP } from '../warehouse-role.js';
-
-function print(report: StatusReport): void {
-  const i = report.integration;
-  console.log(style.bold('Integration'));
-  console.log(
-    i
-      ? `  ${i.arn}\n  status: ${i.status}${i.errors.length ? ` (${i.errors.map((e) => e.code).join(', ')})` : ''}`
-      : '  not found',
-  );
-  console.log(style.bold('\nLanding tables'));
-  console.log(
-    `  ${Object.entries(report.tables.counts)
-      .map(([state, n]) => `${state}: ${n}`)
-      .join(', ')}`,
-  );
-  for (const t of report.tables.notSynced)
-    console.log(`  ${style.red('•')} ${t.table} ${t.state}: ${t.reason}`);
-  console.log(style.bold('\nCurated models'));
-  console.log(
-    table(
-      ['model', 'last success (UTC)', 'age (min)', 'rows', 'last outcome'],
-      report.models.map((m) => [
-        m.model,
-        m.lastSuccess?.slice(0, 16).replace('T', ' ') ?? 'never',
-        m.ageMinutes ?? '-',
-        m.rows ?? '-',
-        m.lastError ? `${m.lastStatus}: ${m.lastError.slice(0, 60)}` : (m.lastStatus ?? '-'),
-      ]),
-    ),
-  );
-  console.log(style.bold('\nRunning executions'));
-  if (report.running.length === 0) console.log('  none');
-  for (const r of report.running) console.log(`  ${r.stateMachine} ${r.name} since ${r.started}`);
-}
 
 export function registerStatusCommand(program: Command): void {
   program
@@ -110,7 +76,7 @@ export function registerStatusCommand(program: Command): void {
           });
         }
         if (options.json) printJson(report);
-        else print(report);
+        else console.log(formatStatus(report));
       },
     );
 }

@@ -1,10 +1,10 @@
 import { bookkeeping } from '../sql/bookkeeping.js';
 import { literal } from '../sql/identifiers.js';
+import { parseWarehouseTimestamp } from '../warehouse/timestamp.js';
 import type { Row } from '../warehouse/warehouse.js';
 import type { BuiltState, ChangeDecision } from './change-detection.js';
 import { chunkedInsert, printable } from './chunked-insert.js';
 
-/** What the bookkeeping knows about every model's current table (the second read of a refresh's decision). */
 /**
  * What each model's current table was built from, and how long its last successful build took (the
  * dispatcher waits for a build until just after its expected finish). Durations come from the run log
@@ -18,18 +18,12 @@ LEFT JOIN (SELECT "model", "started_at", "finished_at", ROW_NUMBER() OVER (PARTI
 ON d."model" = s."model" AND d."zeo_rank" = 1`;
 }
 
-function timestampOf(value: Row[string] | undefined): Date | null {
-  if (value === null || value === undefined) return null;
-  const d = new Date(`${String(value).replace(' ', 'T')}Z`);
-  return Number.isNaN(d.getTime()) ? null : d;
-}
-
 export function parseBuiltStates(rows: readonly Row[]): Map<string, BuiltState> {
   const built = new Map<string, BuiltState>();
   for (const row of rows) {
-    const last = timestampOf(row.last_success_at);
-    const started = timestampOf(row.last_build_started_at);
-    const finished = timestampOf(row.last_build_finished_at);
+    const last = parseWarehouseTimestamp(row.last_success_at);
+    const started = parseWarehouseTimestamp(row.last_build_started_at);
+    const finished = parseWarehouseTimestamp(row.last_build_finished_at);
     const duration =
       started && finished && finished >= started
         ? (finished.getTime() - started.getTime()) / 1000

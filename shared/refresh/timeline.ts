@@ -1,3 +1,5 @@
+import { parseWarehouseTimestamp } from '../warehouse/timestamp.js';
+
 /**
  * A refresh run as a timeline (Gantt chart of model builds) from its run log rows: queued from the
  * execution start until the build was submitted, running until it committed; deferred / unchanged /
@@ -111,20 +113,14 @@ export function timelineFromRunLog(
   start: Date,
   rows: readonly Record<string, unknown>[],
 ): Timeline {
-  const parse = (value: unknown): Date | null => {
-    if (value === null || value === undefined) return null;
-    const text = String(value).trim().replace(' ', 'T');
-    const date = new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`);
-    return Number.isNaN(date.getTime()) ? null : date;
-  };
   return {
     runId,
     start,
     rows: rows.map((r) => ({
       model: String(r.model),
       status: String(r.status),
-      startedAt: parse(r.started_at) ?? start,
-      finishedAt: parse(r.finished_at),
+      startedAt: parseWarehouseTimestamp(r.started_at) ?? start,
+      finishedAt: parseWarehouseTimestamp(r.finished_at),
     })),
   };
 }
