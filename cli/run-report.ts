@@ -3,6 +3,7 @@ import {
   failureReport,
   parseFailureReport,
   type ReportInput,
+  reportInCause,
 } from '../shared/refresh/failure-report.js';
 import { style } from './output.js';
 import { table } from './table.js';
@@ -32,16 +33,7 @@ function fromExecution({ output, cause: given }: Executed): FailureReport | unde
     const c = output.counts;
     return c.failed + c.missing + c.skipped + c.deferred > 0 ? failureReport(output) : undefined;
   }
-  const report = parseFailureReport(cause);
-  if (report) return report;
-  // A recovery's failed rebuild: {"ExecutionArn", "Status", "Error", "Cause"} of the child.
-  try {
-    const child = JSON.parse(cause ?? '') as { Cause?: unknown; Output?: unknown };
-    if (typeof child.Cause === 'string') return parseFailureReport(child.Cause);
-  } catch {
-    // Not JSON: a plain cause, printed as it is.
-  }
-  return undefined;
+  return reportInCause(cause);
 }
 
 /** The first report found in a run and (in order) the executions it started or the causes it saw. */

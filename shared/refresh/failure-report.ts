@@ -150,3 +150,21 @@ export function parseFailureReport(cause: string | undefined): FailureReport | u
     return undefined;
   }
 }
+
+/**
+ * The refresh report carried by a failure's Cause: the refresh's own Fail cause, or — for a recovery
+ * whose rebuild failed — the cause of a failed `startExecution.sync` task, which is the child's
+ * DescribeExecution as JSON (`ExecutionArn`, `Status`, `Error`, `Cause`…) with the child's own Cause
+ * inside. Anything else (a plain text cause, a start that never ran) has no report.
+ */
+// AWS-ASSUMPTION: sync-child-failure-cause
+export function reportInCause(cause: string | undefined): FailureReport | undefined {
+  const own = parseFailureReport(cause);
+  if (own || !cause?.startsWith('{')) return own;
+  try {
+    const child = JSON.parse(cause) as { Cause?: unknown };
+    return typeof child.Cause === 'string' ? parseFailureReport(child.Cause) : undefined;
+  } catch {
+    return undefined;
+  }
+}

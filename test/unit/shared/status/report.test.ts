@@ -30,8 +30,7 @@ const modelOf = (models: ModelStatus[], name: string): ModelStatus => {
   if (!found) throw new Error(`no status for ${name}`);
   return found;
 };
-const lineOf = (text: string, model: string) =>
-  text.split('\n').find((l) => l.startsWith(`${model} `)) ?? '';
+const lineOf = (text: string, model: string) => text.split('\n').find((l) => l.startsWith(`${model} `)) ?? '';
 
 beforeAll(async () => {
   app = await startLocalOrchestrator({ projectDir: resolve(SHOP_PROJECT) });
@@ -81,7 +80,11 @@ describe('zeo status: each model’s last outcome, its reason and when', () => {
     expect(failedRun.status).toBe('FAILED');
     const report = await localStatus(app);
     const fct = modelOf(report.models, 'fct_orders');
-    expect(fct).toMatchObject({ lastStatus: 'failed', lastRunId: failedRun.name, lastSuccess: built.lastSuccess });
+    expect(fct).toMatchObject({
+      lastStatus: 'failed',
+      lastRunId: failedRun.name,
+      lastSuccess: built.lastSuccess,
+    });
     expect(fct.lastError).toMatch(/simulated disk failure/);
     expect(Date.parse(fct.lastOutcomeAt ?? '')).toBeGreaterThan(Date.parse(built.lastOutcomeAt ?? ''));
     const clv = modelOf(report.models, 'customer_lifetime_value');
@@ -90,7 +93,11 @@ describe('zeo status: each model’s last outcome, its reason and when', () => {
     expect(modelOf(report.models, 'dim_customers')).toMatchObject({ lastStatus: 'success' });
 
     const printed = formatStatus(report);
-    expect(lineOf(printed, 'fct_orders')).toMatch(/ failed +\d{4}-\d\d-\d\d \d\d:\d\d +.*simulated disk failure/);
-    expect(lineOf(printed, 'customer_lifetime_value')).toMatch(/ skipped +\d{4}-\d\d-\d\d \d\d:\d\d +upstream fct_orders failed/);
+    expect(lineOf(printed, 'fct_orders')).toMatch(
+      / failed +\d{4}-\d\d-\d\d \d\d:\d\d +.*simulated disk failure/,
+    );
+    expect(lineOf(printed, 'customer_lifetime_value')).toMatch(
+      / skipped +\d{4}-\d\d-\d\d \d\d:\d\d +upstream fct_orders failed/,
+    );
   }, 180_000);
 });
