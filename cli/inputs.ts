@@ -1,20 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { IntegrationRecoveryInput } from '../functions/check-recovery-guardrails/core.js';
-import { ResyncRecoveryInput } from '../functions/check-table-states/core.js';
-import { CuratedRefreshInput } from '../functions/plan-refresh/core.js';
+import { STATE_MACHINE_INPUTS } from '../shared/contracts/state-machine-inputs.js';
 import { InvalidInputError, SelectorError } from '../shared/errors.js';
 import { type IndexedManifest, selectForRequest } from '../shared/graph/plan.js';
 import { parseInput } from '../shared/runtime/parse-input.js';
-
-/** The console input of each public state machine: the same schemas their first steps use. */
-export const STATE_MACHINE_INPUTS: Record<string, z.ZodType> = {
-  'curated-refresh': CuratedRefreshInput,
-  'resync-recovery': ResyncRecoveryInput,
-  'integration-recovery': IntegrationRecoveryInput,
-  // reconcile takes an aws.redshift event or { "trigger": "watchdog" }; it records and ignores anything else.
-  reconcile: z.record(z.string(), z.unknown()),
-};
 
 export function readInput(text: string | undefined): unknown {
   if (text === undefined) return {};

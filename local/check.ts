@@ -1,6 +1,6 @@
 import { type ColumnProblem, compareColumns, type ProducedColumn } from '../shared/check/columns.js';
 import { readProjectSources } from '../shared/project/load.js';
-import { runOutcomesSql } from '../shared/refresh/run-log.js';
+import { runOutcomesSql } from '../shared/sql/run-log.js';
 import { startLocalOrchestrator } from './app.js';
 import type { LocalRedshift } from './warehouse/local-redshift.js';
 import type { SkippedStatement, SourceStatement } from './zero-etl/source-sql.js';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mermaidText } from '../shared/graph/render/mermaid.js';
+import { mermaidText } from '../cli/render/mermaid.js';
 import { isMain, readSection, replaceSection } from './doc-sections.js';
 
 /**

@@ -9,10 +9,10 @@ import {
 import '../../local/polyfills.js';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslDefinition } from '../../local/sfn/definitions.js';
+import { historyWeight, stateIndex } from '../../local/sfn/history.js';
 import type { EventLog } from '../../local/sfn/runner.js';
 import type { Manifest } from '../../shared/project/manifest.js';
 import { LATENCY_MS } from './assumptions.js';
-import { historyWeight, stateIndex } from './history.js';
 import type { RefreshBench } from './simulate-refresh.js';
 
 /**

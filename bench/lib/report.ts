@@ -1,8 +1,8 @@
+import { HISTORY_MAPPING_DOC } from '../../local/sfn/history.js';
+import { SQL_DURATIONS } from '../../local/synthetic/random.js';
 import { LAMBDA_MEMORY_MB, LATENCY_MS, PRICES } from './assumptions.js';
 import { count, duration, mark, n, pct, ratio, table, usd } from './format.js';
-import { HISTORY_MAPPING_DOC } from './history.js';
 import type { LambdaConfig, MachineInfo } from './machine.js';
-import { SQL_DURATIONS } from './random.js';
 import type {
   ChangeAwareResult,
   LambdaResult,

@@ -1,5 +1,6 @@
-import { MAX_FAILURES_PER_TICK } from '../../functions/dispatch-builds/core.js';
 import { type AslDefinition, allStates, loadDefinitions, waitLoop } from '../../local/sfn/definitions.js';
+import { historyWeight, stateIndex } from '../../local/sfn/history.js';
+import { MAX_FAILURES_PER_TICK } from '../../shared/refresh/build-failure.js';
 import { RefreshContext } from '../../shared/refresh/dispatch-state.js';
 import {
   HISTORY_EVENTS_PER_TICK,
@@ -8,7 +9,6 @@ import {
   nextLookSeconds,
   TICKS_PER_EXECUTION,
 } from '../../shared/refresh/polling.js';
-import { historyWeight, stateIndex } from './history.js';
 
 /**
  * The parts of the product's design the figures depend on, read from the product itself (never

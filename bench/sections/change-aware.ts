@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { syntheticProject } from '../../local/synthetic/project.js';
+import { seededRandom } from '../../local/synthetic/random.js';
 import { downstreamOfSources } from '../../shared/graph/dag.js';
 import { indexManifest } from '../../shared/graph/plan.js';
-import { seededRandom } from '../lib/random.js';
 import type { ChangeAwareResult } from '../lib/results.js';
 import { runSection } from '../lib/section.js';
 import { RefreshBench } from '../lib/simulate-refresh.js';
 import { sum } from '../lib/stats.js';
-import { syntheticProject } from '../lib/synthetic-project.js';
 
 /**
  * Issue 8's figure: a 200-model DAG refreshed once in full, then again with no change, then again

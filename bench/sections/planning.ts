@@ -1,12 +1,12 @@
-import { selectedModels } from '../../functions/plan-refresh/core.js';
+import { syntheticProject } from '../../local/synthetic/project.js';
 import { topologicalLevels } from '../../shared/graph/dag.js';
 import { type IndexedManifest, indexManifest } from '../../shared/graph/plan.js';
 import { serializeManifest } from '../../shared/project/compile.js';
 import type { Manifest } from '../../shared/project/manifest.js';
+import { selectedModels } from '../../shared/refresh/selection.js';
 import type { PlanningResult } from '../lib/results.js';
 import { runSection } from '../lib/section.js';
 import { median } from '../lib/stats.js';
-import { syntheticProject } from '../lib/synthetic-project.js';
 
 /**
  * Planning a refresh of 500 / 2,000 / 5,000 models, as plan-refresh does it before its warehouse

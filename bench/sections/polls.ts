@@ -1,7 +1,7 @@
+import { flatProject } from '../../local/synthetic/project.js';
 import type { PollPoint, PollsResult } from '../lib/results.js';
 import { runSection } from '../lib/section.js';
 import { RefreshBench } from '../lib/simulate-refresh.js';
-import { flatProject } from '../lib/synthetic-project.js';
 
 /**
  * How often the dispatcher looks at one build against its statement duration (5 s … 1 h): each model

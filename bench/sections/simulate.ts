@@ -1,10 +1,10 @@
+import { flatProject, syntheticProject } from '../../local/synthetic/project.js';
 import { sequentialBaseline, threadsBaseline } from '../lib/baselines.js';
 import { dagBounds } from '../lib/dag-bounds.js';
 import type { BaselineFigures, RefreshFigures, SimResult, Spread } from '../lib/results.js';
 import { runSection } from '../lib/section.js';
 import { RefreshBench, type RefreshSimulation } from '../lib/simulate-refresh.js';
 import { max, median, sum } from '../lib/stats.js';
-import { flatProject, syntheticProject } from '../lib/synthetic-project.js';
 
 /**
  * One synthetic DAG, one curated refresh on virtual time (real ASL, real handlers, modeled Data API),

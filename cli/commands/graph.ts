@@ -2,12 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
 import { type Command, Option } from 'commander';
 import { indexManifest } from '../../shared/graph/plan.js';
-import { toDot } from '../../shared/graph/render/dot.js';
-import { curatedGraph } from '../../shared/graph/render/graph.js';
-import { toMermaid } from '../../shared/graph/render/mermaid.js';
-import { dotToSvg } from '../../shared/graph/render/svg.js';
 import { loadProject } from '../../shared/project/load.js';
 import { printJson } from '../output.js';
+import { toDot } from '../render/dot.js';
+import { curatedGraph } from '../render/graph.js';
+import { toMermaid } from '../render/mermaid.js';
+import { dotToSvg } from '../render/svg.js';
 
 const FORMATS = ['mermaid', 'dot', 'svg'] as const;
 type Format = (typeof FORMATS)[number];

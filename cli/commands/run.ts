@@ -2,15 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { Argument, type Command, Option } from 'commander';
 import type { ControlInfo } from '../../local/control.js';
+import { STATE_MACHINE_INPUTS } from '../../shared/contracts/state-machine-inputs.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { indexManifest } from '../../shared/graph/plan.js';
 import { loadProject } from '../../shared/project/load.js';
-import {
-  type Timeline,
-  timelineFromRunLog,
-  timelineMermaid,
-  timelineSvg,
-} from '../../shared/refresh/timeline.js';
+import { runTimelineSql } from '../../shared/sql/run-log.js';
 import {
   consoleLink,
   deploymentOf,
@@ -18,7 +14,7 @@ import {
   followExecution,
   startExecution,
 } from '../aws-executions.js';
-import { readInput, STATE_MACHINE_INPUTS, validateAgainstProject, validateInput } from '../inputs.js';
+import { readInput, validateAgainstProject, validateInput } from '../inputs.js';
 import {
   printSourceWarnings,
   readSourceOption,
@@ -26,6 +22,7 @@ import {
   sourceErrorAsInput,
 } from '../local-options.js';
 import { style } from '../output.js';
+import { type Timeline, timelineFromRunLog, timelineMermaid, timelineSvg } from '../render/timeline.js';
 import { type Executed, formatReport, reportOfRun } from '../run-report.js';
 import { table } from '../table.js';
 import { tickLine } from '../tick-line.js';
@@ -186,10 +183,11 @@ async function runLocal(
     await record.done;
     await app.settle();
     if (options.timeline) {
-      const outcomes = (await app.stack.warehouse.query(
-        `SELECT model, status FROM zeo.run_log WHERE run_id = '${record.name}'`,
-      )) as { model: string; status: string }[];
-      const { localTimeline } = await import('../../local/sfn/timeline.js');
+      const outcomes = (await app.stack.warehouse.query(runTimelineSql(record.name))) as {
+        model: string;
+        status: string;
+      }[];
+      const { localTimeline } = await import('../render/local-timeline.js');
       writeTimeline(options.timeline, localTimeline(record, app.sfn.executions, outcomes));
     }
     const executions = app.sfn.runTree(record);
@@ -259,10 +257,7 @@ async function runAws(machine: string, input: unknown, options: RunOptions): Pro
       const { warehouseFor } = await import('../../shared/runtime/deps.js');
       const warehouse = warehouseFor(indexManifest(loadProject(options.project)));
       const runId = executionArn.split(':').pop() ?? '';
-      const rows = await warehouse.query(
-        `SELECT model, status, started_at, finished_at FROM zeo.run_log WHERE run_id = '${runId.replace(/[^A-Za-z0-9_-]/g, '')}'`,
-        { statementName: `zeo:${runId}:timeline` },
-      );
+      const rows = await warehouse.query(runTimelineSql(runId), { statementName: `zeo:${runId}:timeline` });
       writeTimeline(options.timeline, timelineFromRunLog(runId, new Date(), rows));
     }
     const executions: Executed[] = [result, ...(result.failedTaskCauses ?? []).map((cause) => ({ cause }))];

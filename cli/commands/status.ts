@@ -1,12 +1,12 @@
 import { ExecutionStatus, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
+import { STATE_MACHINE_INPUTS } from '../../shared/contracts/state-machine-inputs.js';
 import { indexManifest } from '../../shared/graph/plan.js';
 import { loadProject } from '../../shared/project/load.js';
 import { clock } from '../../shared/runtime/clock.js';
 import { integrationsFor, warehouseFor } from '../../shared/runtime/deps.js';
 import { collectStatus, type StatusReport } from '../../shared/status/report.js';
 import { deploymentOf, findStateMachineArn } from '../aws-executions.js';
-import { STATE_MACHINE_INPUTS } from '../inputs.js';
 import { runningStackFor } from '../local-options.js';
 import { printJson } from '../output.js';
 import { formatStatus } from '../status-view.js';

@@ -4,13 +4,9 @@ import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { classifyFailure, EVENT_ID_PATTERN } from '../../shared/integration/classify.js';
 import { isManaged, recentRecreations, resolveManagedIntegration } from '../../shared/integration/managed.js';
 import type { IntegrationsPort } from '../../shared/integration/rds.js';
-import { parseTableStates, SYNCED, tableStatesSql } from '../../shared/refresh/landing-state.js';
-import {
-  normalizeTimestamp,
-  parseResyncEpisodes,
-  resyncStartsSql,
-} from '../../shared/refresh/state-changes.js';
-import { bookkeeping } from '../../shared/sql/bookkeeping.js';
+import { parseTableStates, SYNCED, tableStatesSql } from '../../shared/sql/landing-state.js';
+import { readCheckpointSql } from '../../shared/sql/reconcile.js';
+import { normalizeTimestamp, parseResyncEpisodes, resyncStartsSql } from '../../shared/sql/state-changes.js';
 import { ensureBookkeeping } from '../../shared/warehouse/bookkeeping.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
 
@@ -50,7 +46,6 @@ export interface Assessment {
   checkpoint: string | null;
 }
 
-export const CHECKPOINT_NAME = 'reconcile:state-change';
 /** How far back resync episodes are reconstructed (longer than any resync takes). */
 const EPISODE_LOOKBACK_MS = 7 * 24 * 3600_000;
 
@@ -167,10 +162,9 @@ export async function assessState(
     };
   }
 
-  const checkpointRows = await deps.warehouse.query(
-    `SELECT "value" FROM ${bookkeeping.checkpoint} WHERE "name" = '${CHECKPOINT_NAME}'`,
-    { statementName: `zeo:${input.executionName}:checkpoint` },
-  );
+  const checkpointRows = await deps.warehouse.query(readCheckpointSql(), {
+    statementName: `zeo:${input.executionName}:checkpoint`,
+  });
   const checkpoint = normalizeTimestamp(checkpointRows[0]?.value);
   const lookback = normalizeTimestamp(new Date(now.getTime() - EPISODE_LOOKBACK_MS).toISOString()) as string;
   const landingDb = project.landing.database;

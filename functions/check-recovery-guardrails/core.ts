@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { IntegrationRecoveryInput } from '../../shared/contracts/state-machine-inputs.js';
+import type { Watch } from '../../shared/contracts/watch.js';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { classifyFailure } from '../../shared/integration/classify.js';
 import {
@@ -8,27 +10,8 @@ import {
   snapshotForRecreate,
 } from '../../shared/integration/managed.js';
 import type { IntegrationInfo, IntegrationSnapshot, IntegrationsPort } from '../../shared/integration/rds.js';
-import { IntegrationArn } from '../../shared/project/schema.js';
 import { childExecutionName } from '../../shared/runtime/execution-names.js';
 import { parseInput } from '../../shared/runtime/parse-input.js';
-import type { Watch } from '../check-table-states/core.js';
-
-/** The console / CLI input of the integration-recovery state machine. */
-export const IntegrationRecoveryInput = z.strictObject({
-  integrationArn: IntegrationArn,
-  reason: z
-    .strictObject({
-      eventId: z
-        .string()
-        .regex(/^REDSHIFT-INTEGRATION-EVENT-\d{4}$/, 'must be a REDSHIFT-INTEGRATION-EVENT-nnnn id')
-        .optional(),
-      detailType: z.string().max(128).optional(),
-      status: z.string().max(32).optional(),
-      message: z.string().max(1000).optional(),
-    })
-    .default({}),
-  dryRun: z.boolean().default(false),
-});
 
 export const CheckGuardrailsEvent = z.strictObject({
   input: z.unknown(),

@@ -1,29 +1,12 @@
 import { z } from 'zod';
+import { ResyncRecoveryInput } from '../../shared/contracts/state-machine-inputs.js';
+import { Watch } from '../../shared/contracts/watch.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
-import { parseTableStates, SYNCED, tableStatesSql } from '../../shared/refresh/landing-state.js';
 import { childExecutionName } from '../../shared/runtime/execution-names.js';
-import { IsoTimestamp, SourceTable, Trigger } from '../../shared/runtime/inputs.js';
 import { parseInput } from '../../shared/runtime/parse-input.js';
+import { parseTableStates, SYNCED, tableStatesSql } from '../../shared/sql/landing-state.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
-
-/** The console / CLI input of the resync-recovery state machine. */
-export const ResyncRecoveryInput = z.strictObject({
-  tables: z.array(SourceTable).min(1).max(500),
-  requestRefresh: z.boolean().default(false),
-  trigger: Trigger.default('manual'),
-});
-
-/** What a waiting loop carries between checks. */
-export const Watch = z.strictObject({
-  tables: z.array(SourceTable).min(1),
-  requestRefresh: z.boolean(),
-  trigger: Trigger,
-  deadline: IsoTimestamp,
-  /** The name of the curated rebuild this recovery starts once the tables are back (childExecutionName). */
-  rebuildAs: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/),
-});
-export type Watch = z.infer<typeof Watch>;
 
 export const CheckTableStatesEvent = z.union([
   z.strictObject({ input: z.unknown(), executionName: z.string().min(1).max(80) }),

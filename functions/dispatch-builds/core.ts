@@ -1,6 +1,10 @@
 import { InvalidInputError, StatementStillRunningError } from '../../shared/errors.js';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
-import { type FailedBuild, recordBuildFailure } from '../../shared/refresh/build-failure.js';
+import {
+  type FailedBuild,
+  MAX_FAILURES_PER_TICK,
+  recordBuildFailure,
+} from '../../shared/refresh/build-failure.js';
 import {
   acquireLeases,
   dropSwappedOutLater,
@@ -21,7 +25,6 @@ import {
 } from '../../shared/refresh/dispatch-state.js';
 import { REPORT_STATEMENT_CHARS, STATEMENT_MARKER } from '../../shared/refresh/failure-report.js';
 import { skippedDescendants } from '../../shared/refresh/gating.js';
-import { releaseLeasesSql } from '../../shared/refresh/lease.js';
 import {
   DATA_API_MAX_STATEMENT_SECONDS,
   LEASE_RETRY_SECONDS,
@@ -29,8 +32,9 @@ import {
   nextLookSeconds,
   TICKS_PER_EXECUTION,
 } from '../../shared/refresh/polling.js';
-import { insertOutcomesOnceSql, type RecordedOutcome } from '../../shared/refresh/run-log.js';
 import { buildStatementPrefix, chooseBuildMode } from '../../shared/sql/build.js';
+import { releaseLeasesSql } from '../../shared/sql/lease.js';
+import { insertOutcomesOnceSql, type RecordedOutcome } from '../../shared/sql/run-log.js';
 import { isSerializationConflict } from '../../shared/warehouse/serialization.js';
 import {
   runInBatches,
@@ -48,9 +52,6 @@ export const DispatchBuildsEvent = DispatchState;
  */
 // AWS-ASSUMPTION: resubmission-bounds
 export const MAX_CONFLICT_RESUBMISSIONS = 3;
-
-/** Failures fenced and recorded per tick (each is three short statements). */
-export const MAX_FAILURES_PER_TICK = 4;
 
 /** How soon a failed refresh_view batch that is still running is looked at again. */
 const REFRESH_OUTCOME_LOOK_SECONDS = 5;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { CuratedRefreshInput } from '../../shared/contracts/state-machine-inputs.js';
 import { InvalidInputError, SelectorError } from '../../shared/errors.js';
 import { topologicalLevels } from '../../shared/graph/dag.js';
-import { type IndexedManifest, selectForRequest } from '../../shared/graph/plan.js';
-import { GroupName } from '../../shared/project/schema.js';
+import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { presentTables } from '../../shared/refresh/build-submission.js';
 import { decideChanges } from '../../shared/refresh/change-detection.js';
 import {
@@ -11,7 +11,7 @@ import {
   encodeDurations,
   manifestFingerprint,
   positionsOf,
-  RefreshContext,
+  type RefreshContext,
 } from '../../shared/refresh/dispatch-state.js';
 import {
   deferredModels,
@@ -19,27 +19,14 @@ import {
   unbuiltUpstreamFailures,
   upstreamsOutside,
 } from '../../shared/refresh/gating.js';
-import { parseTableStates, tableStatesSql } from '../../shared/refresh/landing-state.js';
-import { builtStatesSql, insertRunPlanSql, parseBuiltStates } from '../../shared/refresh/plan-records.js';
-import { insertOutcomesSql, type RecordedOutcome } from '../../shared/refresh/run-log.js';
-import { IsoTimestamp, RunId, SourceTable, Trigger } from '../../shared/runtime/inputs.js';
-
-export { RefreshContext };
-
+import { selectedModels } from '../../shared/refresh/selection.js';
+import { IsoTimestamp, RunId } from '../../shared/runtime/inputs.js';
 import { parseInput } from '../../shared/runtime/parse-input.js';
+import { parseTableStates, tableStatesSql } from '../../shared/sql/landing-state.js';
+import { builtStatesSql, insertRunPlanSql, parseBuiltStates } from '../../shared/sql/plan-records.js';
+import { insertOutcomesSql, type RecordedOutcome } from '../../shared/sql/run-log.js';
 import { ensureBookkeeping } from '../../shared/warehouse/bookkeeping.js';
 import { runInBatches, type WarehousePort } from '../../shared/warehouse/warehouse.js';
-
-/** The console / CLI / schedule input of the curated-refresh state machine. */
-export const CuratedRefreshInput = z.strictObject({
-  select: z.string().min(1).max(4000).optional(),
-  group: GroupName.optional(),
-  /** Only models downstream of these landing tables (`source:<table>+` each), e.g. a resync's rebuild. */
-  sources: z.array(SourceTable).min(1).max(500).optional(),
-  fullRefresh: z.boolean().default(false),
-  trigger: Trigger.default('manual'),
-});
-export type CuratedRefreshInput = z.infer<typeof CuratedRefreshInput>;
 
 export const PlanRefreshEvent = z.strictObject({
   input: z.unknown(),
@@ -51,22 +38,6 @@ export interface PlanDeps {
   index: IndexedManifest;
   warehouse: WarehousePort;
   now: () => Date;
-}
-
-function requestOf(ctx: Pick<RefreshContext, 'select' | 'group' | 'sources'>) {
-  return {
-    ...(ctx.select ? { select: ctx.select } : {}),
-    ...(ctx.group ? { group: ctx.group } : {}),
-    ...(ctx.sources ? { sources: ctx.sources } : {}),
-  };
-}
-
-/** The models a refresh selects (shared by plan-refresh and summarize-refresh). */
-export function selectedModels(
-  index: IndexedManifest,
-  ctx: Pick<RefreshContext, 'select' | 'group' | 'sources'>,
-) {
-  return selectForRequest(index, requestOf(ctx));
 }
 
 export async function planRefresh(

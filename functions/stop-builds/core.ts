@@ -3,8 +3,8 @@ import { RefreshStoppedError } from '../../shared/errors.js';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { type FailedBuild, recordBuildFailure } from '../../shared/refresh/build-failure.js';
 import { InFlightBuild, RefreshContext } from '../../shared/refresh/dispatch-state.js';
-import { leasesHeldBySql } from '../../shared/refresh/lease.js';
 import { buildStatementPrefix } from '../../shared/sql/build.js';
+import { leasesHeldBySql } from '../../shared/sql/lease.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
 
 /**

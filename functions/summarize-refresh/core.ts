@@ -4,9 +4,9 @@ import { truncateText } from '../../shared/notify/bounded.js';
 import type { Notification, Notifier } from '../../shared/notify/notifier.js';
 import { RefreshContext } from '../../shared/refresh/dispatch-state.js';
 import { type FailureReport, failureReport } from '../../shared/refresh/failure-report.js';
-import { runOutcomesSql } from '../../shared/refresh/run-log.js';
+import { selectedModels } from '../../shared/refresh/selection.js';
+import { runLogQuery, runOutcomesSql } from '../../shared/sql/run-log.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
-import { selectedModels } from '../plan-refresh/core.js';
 
 export const SummarizeRefreshEvent = z.strictObject({ refresh: RefreshContext });
 
@@ -120,7 +120,7 @@ export async function summarizeRefresh(
     withinTolerance: lists.within_tolerance,
     missing,
     truncated: rows.some((r) => typeof r.error === 'string' && r.error.length > SUMMARY_REASON_CHARS),
-    runLog: `SELECT * FROM zeo.run_log WHERE run_id = '${event.runId}' ORDER BY started_at`,
+    runLog: runLogQuery(event.runId),
   };
   // The report reads the whole errors (the summary's reasons are cut), so the failing statement stays.
   const report = failureReport({

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MAX_STATEMENT_BYTES } from '../../shared/sql/limits.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { EventHub } from '../events.js';
 import { type LocalEndpoint, serveLocal } from '../http.js';
@@ -281,7 +282,7 @@ export class LocalDataApi {
 
   async #execute(request: ExecuteStatementRequest, principal: Principal): Promise<unknown> {
     const target = statementTarget(request, this.#rules);
-    checkStatementSizes([request.Sql], this.#options.maxStatementBytes ?? 100_000);
+    checkStatementSizes([request.Sql], this.#options.maxStatementBytes ?? MAX_STATEMENT_BYTES);
     const fingerprint = JSON.stringify([
       'ExecuteStatement',
       request.Sql,
@@ -305,7 +306,7 @@ export class LocalDataApi {
         `Sqls must contain between 1 and ${maxStatements} statements.`,
       );
     }
-    checkStatementSizes(request.Sqls, this.#options.maxStatementBytes ?? 100_000);
+    checkStatementSizes(request.Sqls, this.#options.maxStatementBytes ?? MAX_STATEMENT_BYTES);
     const mode = request.ExecutionMode ?? 'TRANSACTION';
     const fingerprint = JSON.stringify([
       'BatchExecuteStatement',

@@ -1,10 +1,13 @@
 import { StatementStillRunningError } from '../errors.js';
 import type { IndexedManifest } from '../graph/plan.js';
 import { type BuildMode, refreshCommitted } from '../sql/build.js';
+import { buildCommittedSql, fenceBuildStatements } from '../sql/lease.js';
+import { insertCommittedRefreshSql, insertFailureSql } from '../sql/run-log.js';
 import { isTerminal, type WarehousePort } from '../warehouse/warehouse.js';
 import { dropSwappedOut } from './build-submission.js';
-import { buildCommittedSql, fenceBuildStatements } from './lease.js';
-import { insertCommittedRefreshSql, insertFailureSql } from './run-log.js';
+
+/** Failures the dispatcher fences and records per tick (each is three short statements). */
+export const MAX_FAILURES_PER_TICK = 4;
 
 /** A build the dispatcher saw fail (FAILED, ABORTED, timed out, or never able to take its lease). */
 export interface FailedBuild {

@@ -3,8 +3,8 @@ import { StatementStillRunningError } from '../errors.js';
 import type { IndexedManifest } from '../graph/plan.js';
 import { type BuildMode, buildBatch, dropSwappedOutSql, type TargetState } from '../sql/build.js';
 import { literal } from '../sql/identifiers.js';
+import { acquireLeasesStatements, type LeaseOutcome, leaseOutcome, leaseStatusesSql } from '../sql/lease.js';
 import type { Row, WarehousePort } from '../warehouse/warehouse.js';
-import { acquireLeasesStatements, type LeaseOutcome, leaseOutcome, leaseStatusesSql } from './lease.js';
 
 /**
  * A UUID-shaped token derived from the run and the model: a retried submission is the same request.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IndexedManifest } from '../graph/plan.js';
-import type { TableState } from './landing-state.js';
+import type { TableState } from '../sql/landing-state.js';
 
 /**
  * Decides, for a whole refresh at once, which selected models must be built and which can be left as

@@ -1,7 +1,7 @@
 import { UpstreamNotBuiltError } from '../errors.js';
 import type { IndexedManifest } from '../graph/plan.js';
-import { notSyncedReason, type TableState } from './landing-state.js';
-import type { RecordedOutcome } from './run-log.js';
+import { notSyncedReason, type TableState } from '../sql/landing-state.js';
+import type { RecordedOutcome } from '../sql/run-log.js';
 
 /**
  * Models that must not build now because a landing-zone table they read is not Synced, and the

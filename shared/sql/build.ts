@@ -14,6 +14,7 @@ import {
   uniqueCheck,
 } from './ddl.js';
 import { literal, quoteIdent, WORK_TABLE_SUFFIXES } from './identifiers.js';
+import { MAX_STATEMENT_BYTES } from './limits.js';
 
 /**
  * The statements that build one curated model, sent as ONE Data API BatchExecuteStatement — one
@@ -46,9 +47,6 @@ export interface TargetState {
   /** Definition hash of the last successful build, from the bookkeeping schema. */
   definitionHash?: string;
 }
-
-/** The Data API's per-statement limit. */
-export const MAX_STATEMENT_BYTES = 100_000;
 
 export function chooseBuildMode(model: ManifestModel, target: TargetState, fullRefresh: boolean): BuildMode {
   const unchanged = target.exists && target.definitionHash === model.definitionHash;

@@ -1,7 +1,7 @@
 import type { IndexedManifest } from '../graph/plan.js';
 import { resolveManagedIntegration } from '../integration/managed.js';
 import type { IntegrationsPort } from '../integration/rds.js';
-import { parseTableStates, SYNCED, tableStatesSql } from '../refresh/landing-state.js';
+import { parseTableStates, SYNCED, tableStatesSql } from '../sql/landing-state.js';
 import { lastSuccessSql, latestOutcomesSql } from '../sql/status.js';
 import { parseWarehouseTimestamp } from '../warehouse/timestamp.js';
 import type { Row, WarehousePort } from '../warehouse/warehouse.js';

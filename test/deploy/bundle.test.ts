@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { syntheticProject } from '../../bench/lib/synthetic-project.js';
+import { syntheticProject } from '../../local/synthetic/project.js';
 import { serializeManifest } from '../../shared/project/compile.js';
 
 /**

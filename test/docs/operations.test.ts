@@ -1,9 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assessState } from '../../functions/assess-state/core.js';
-import { IntegrationRecoveryInput } from '../../functions/check-recovery-guardrails/core.js';
-import { ResyncRecoveryInput } from '../../functions/check-table-states/core.js';
-import { CuratedRefreshInput } from '../../functions/plan-refresh/core.js';
+import {
+  CuratedRefreshInput,
+  IntegrationRecoveryInput,
+  ResyncRecoveryInput,
+} from '../../shared/contracts/state-machine-inputs.js';
 import { indexManifest, selectForRequest } from '../../shared/graph/plan.js';
 import type { IntegrationsPort } from '../../shared/integration/rds.js';
 import { DETAIL_TYPES } from '../../shared/notify/notifier.js';

@@ -5,9 +5,9 @@ import { indexManifest } from '../../shared/graph/plan.js';
 import { compileProject } from '../../shared/project/compile.js';
 import { readProjectSources } from '../../shared/project/load.js';
 import { recordBuildFailure } from '../../shared/refresh/build-failure.js';
-import { acquireLeasesStatements } from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
 import { buildBatch } from '../../shared/sql/build.js';
+import { acquireLeasesStatements } from '../../shared/sql/lease.js';
 import { isTerminal, type StatementDescription, Warehouse } from '../../shared/warehouse/warehouse.js';
 import { dataClient } from '../local/support.js';
 

@@ -10,9 +10,9 @@ import type { ManualClock } from '../../local/clock.js';
 import { applyLocalStackEnvironment, type LocalStack, startLocalStack } from '../../local/stack.js';
 import { compileProject } from '../../shared/project/compile.js';
 import { readProjectSources } from '../../shared/project/load.js';
-import { acquireLeasesStatements } from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
 import { buildBatch, dropSwappedOutSql } from '../../shared/sql/build.js';
+import { acquireLeasesStatements } from '../../shared/sql/lease.js';
 import { dataClient, waitForStatement } from './support.js';
 
 /**

@@ -5,13 +5,9 @@ import type { LocalOrchestrator } from '../../local/app.js';
 import { COMPATIBILITY_FUNCTIONS, type DialectContext, translate } from '../../local/redshift-dialect.js';
 import { loadProject } from '../../shared/project/load.js';
 import type { Manifest, ManifestModel } from '../../shared/project/manifest.js';
-import {
-  acquireLeasesStatements,
-  buildCommittedSql,
-  fenceBuildStatements,
-} from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
 import { type BuildMode, buildBatch, dropSwappedOutSql } from '../../shared/sql/build.js';
+import { acquireLeasesStatements, buildCommittedSql, fenceBuildStatements } from '../../shared/sql/lease.js';
 import {
   changeSource,
   checksum,

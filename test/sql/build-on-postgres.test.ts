@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileProject } from '../../shared/project/compile.js';
 import type { ManifestModel } from '../../shared/project/manifest.js';
-import { acquireLeasesStatements, fenceBuildStatements } from '../../shared/refresh/lease.js';
 import { bookkeepingSetupStatements } from '../../shared/sql/bookkeeping.js';
 import { type BuildMode, buildBatch, dropSwappedOutSql } from '../../shared/sql/build.js';
 import type { RunContext } from '../../shared/sql/ddl.js';
+import { acquireLeasesStatements, fenceBuildStatements } from '../../shared/sql/lease.js';
 import { createShopWarehouse, landingSchema, type TestWarehouse } from '../helpers/pg-warehouse.js';
 import { shopSources } from '../helpers/project.js';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { historyWeight, stateIndex } from '../../bench/lib/history.js';
 import { type AslDefinition, type AslState, loadDefinitions, waitLoop } from '../../local/sfn/definitions.js';
 import { localFunctions } from '../../local/sfn/functions.js';
+import { historyWeight, stateIndex } from '../../local/sfn/history.js';
 import { type EventLog, type ExecutionRecord, LocalStepFunctions } from '../../local/sfn/runner.js';
 import { HISTORY_EVENTS_PER_TICK, HISTORY_LIMIT, TICKS_PER_EXECUTION } from '../../shared/refresh/polling.js';
 import { createFakeAws, type FakeAws } from '../helpers/fake-aws.js';

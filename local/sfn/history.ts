@@ -1,5 +1,5 @@
-import { type AslDefinition, type AslState, allStates } from '../../local/sfn/definitions.js';
-import type { EventLog } from '../../local/sfn/runner.js';
+import { type AslDefinition, type AslState, allStates } from './definitions.js';
+import type { EventLog } from './runner.js';
 
 /**
  * aws-local-stepfunctions logs its own events (StateEntered, StateExited, MapIteration*, …). Step

@@ -1,5 +1,5 @@
-import type { Materialization } from '../../project/schema.js';
-import { type IndexedManifest, type PlanRequest, selectForRequest } from '../plan.js';
+import { type IndexedManifest, type PlanRequest, selectForRequest } from '../../shared/graph/plan.js';
+import type { Materialization } from '../../shared/project/schema.js';
 
 /**
  * The curated DAG as a picture needs it: the selected models, the landing-zone tables they read as

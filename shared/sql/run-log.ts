@@ -1,7 +1,7 @@
 import type { ManifestModel } from '../project/manifest.js';
-import { bookkeeping } from '../sql/bookkeeping.js';
-import { literal, qualified } from '../sql/identifiers.js';
-import { chunkedInsert, chunkedStatements, printable } from './chunked-insert.js';
+import { bookkeeping } from './bookkeeping.js';
+import { chunkedInsert, chunkedStatements, printable } from './chunked.js';
+import { literal, qualified } from './identifiers.js';
 
 /**
  * SQL for the outcomes a build batch cannot record itself (its transaction rolled back, or it never
@@ -99,4 +99,14 @@ SELECT ${literal(runId)}, ${literal(model.name)}, ${literal(trigger)}, 'success'
 export function runOutcomesSql(runId: string, statuses?: readonly OutcomeStatus[]): string {
   const filter = statuses ? ` AND "status" IN (${statuses.map(literal).join(', ')})` : '';
   return `SELECT "model", "status", "rows_affected", "error" FROM ${bookkeeping.runLog} WHERE "run_id" = ${literal(runId)}${filter} ORDER BY "model"`;
+}
+
+/** Each model's outcome of one run with its window, for the run's timeline (`zeo run --timeline`). */
+export function runTimelineSql(runId: string): string {
+  return `SELECT "model", "status", "started_at", "finished_at" FROM ${bookkeeping.runLog} WHERE "run_id" = ${literal(runId)}`;
+}
+
+/** The query a person runs to read one run's log, as reports and notifications print it. */
+export function runLogQuery(runId: string): string {
+  return `SELECT * FROM zeo.run_log WHERE run_id = ${literal(runId)} ORDER BY started_at`;
 }

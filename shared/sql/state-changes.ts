@@ -1,5 +1,5 @@
-import { literal } from '../sql/identifiers.js';
 import type { Row } from '../warehouse/warehouse.js';
+import { literal } from './identifiers.js';
 
 /** One resync of one table: from its first ResyncRequired/ResyncInitiated after being Synced. */
 export interface ResyncEpisode {

@@ -1,5 +1,4 @@
-/** Statements stay well under the Data API's 100 KB per statement. */
-const MAX_STATEMENT_BYTES = 60_000;
+import { SPLIT_STATEMENT_BYTES } from './limits.js';
 
 /** `INSERT … VALUES` split into as many statements as needed to keep each under the size limit. */
 export function chunkedInsert(prefix: string, rows: readonly string[]): string[] {
@@ -19,7 +18,7 @@ export function chunkedStatements(
   let size = base;
   for (const row of rows) {
     const bytes = Buffer.byteLength(row) + Buffer.byteLength(separator);
-    if (current.length > 0 && size + bytes > MAX_STATEMENT_BYTES) {
+    if (current.length > 0 && size + bytes > SPLIT_STATEMENT_BYTES) {
       statements.push(`${prefix}\n${current.join(separator)}${suffix}`);
       current = [];
       size = base;
@@ -32,7 +31,7 @@ export function chunkedStatements(
 }
 
 /** Free text reduced to what can travel as a literal: no backslashes or control characters. */
-export function printable(text: string, max = 60_000): string {
+export function printable(text: string, max = SPLIT_STATEMENT_BYTES): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
   return text.replace(/[\u0000-\u001f\u007f\\]/g, '?').slice(0, max);
 }

@@ -1,4 +1,4 @@
-import { parseWarehouseTimestamp } from '../warehouse/timestamp.js';
+import { parseWarehouseTimestamp } from '../../shared/warehouse/timestamp.js';
 
 /**
  * A refresh run as a timeline (Gantt chart of model builds) from its run log rows: queued from the

@@ -1,5 +1,5 @@
-import { literal } from '../sql/identifiers.js';
 import type { Row } from '../warehouse/warehouse.js';
+import { literal } from './identifiers.js';
 
 /** Replication state of one landing-zone table, from SVV_INTEGRATION_TABLE_STATE. */
 export interface TableState {

@@ -1,6 +1,6 @@
-import { bookkeeping } from '../sql/bookkeeping.js';
-import { literal } from '../sql/identifiers.js';
 import type { Row } from '../warehouse/warehouse.js';
+import { bookkeeping } from './bookkeeping.js';
+import { literal } from './identifiers.js';
 
 // AWS-ASSUMPTION: lock-does-not-take-snapshot
 /**

@@ -1,9 +1,9 @@
-import { bookkeeping } from '../sql/bookkeeping.js';
-import { literal } from '../sql/identifiers.js';
+import type { BuiltState, ChangeDecision } from '../refresh/change-detection.js';
 import { parseWarehouseTimestamp } from '../warehouse/timestamp.js';
 import type { Row } from '../warehouse/warehouse.js';
-import type { BuiltState, ChangeDecision } from './change-detection.js';
-import { chunkedInsert, printable } from './chunked-insert.js';
+import { bookkeeping } from './bookkeeping.js';
+import { chunkedInsert, printable } from './chunked.js';
+import { literal } from './identifiers.js';
 
 /**
  * What each model's current table was built from, and how long its last successful build took (the

@@ -1,5 +1,5 @@
-import type { Timeline, TimelineRow } from '../../shared/refresh/timeline.js';
-import type { ExecutionRecord } from './runner.js';
+import type { ExecutionRecord } from '../../local/sfn/runner.js';
+import type { Timeline, TimelineRow } from './timeline.js';
 
 /**
  * The build timeline of a local curated-refresh from its executions' event logs (real time): on the
