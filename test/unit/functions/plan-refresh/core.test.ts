@@ -119,7 +119,7 @@ describe('planRefresh: what is built', () => {
     const wh = warehouse({ states: { orders: 'ResyncInitiated' } });
     const state = await plan({ sources: ['public.orders', 'public.orders'] }, wh);
     expect(state.refresh.sources).toEqual(['public.orders']);
-    expect(state.planned).toMatchObject({ build: 0, deferred: state.planned.selected });
+    expect(state.planned).toMatchObject({ build: 0, deferred: state.planned?.selected });
     expect(state.next).toBe('summarize');
     expect(decodeBitset(state.pending, 11).size).toBe(0);
     const recorded = outcomes(wh);
@@ -161,7 +161,7 @@ describe('planRefresh: what is built', () => {
       { select: 'daily_revenue' },
       warehouse({ built, present: ['reporting.fct_orders'] }),
     );
-    expect(there.planned.build).toBe(1);
+    expect(there.planned?.build).toBe(1);
     expect(there.last.failed).toEqual([]);
   });
 });
@@ -191,7 +191,7 @@ describe('planRefresh: a replan', () => {
     expect(decodeBitset(state.pending, 11).size).toBe(0);
 
     const full = await plan({ fullRefresh: true }, warehouse({ built }), 'r-3');
-    expect(full.planned.build).toBe(11);
+    expect(full.planned?.build).toBe(11);
     // Each model's last build took 60 s: the dispatcher is told so, per position.
     const expected = decodeDurations(full.expected, 11);
     expect([...expected.keys()].map(nameAt).sort()).toEqual(index.manifest.models.map((m) => m.name));
