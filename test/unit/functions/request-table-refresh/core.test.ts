@@ -17,9 +17,9 @@ describe('requestTableRefresh', () => {
     expect(out).toEqual({ requested: tables });
     expect(wh.sent).toHaveLength(1);
     expect(wh.sent[0]?.kind).toBe('execute');
-    expect(wh.sent[0]?.sqls[0]).toBe(
-      'ALTER DATABASE "aurora_zeroetl" INTEGRATION REFRESH TABLE "public"."orders", "public"."payments"',
-    );
+    const sql = wh.sent[0]?.sqls[0] ?? '';
+    expect(sql).toMatch(/^ALTER DATABASE "aurora_zeroetl" INTEGRATION REFRESH TABLE /);
+    expect(sql).toContain('"public"."orders", "public"."payments"');
   });
 
   it('the input schema needs 1 to 500 schema.table names', () => {
