@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type Assessment, assessState, CHECKPOINT_NAME } from '../../../../functions/assess-state/core.js';
+import { WarehouseStatementError } from '../../../../shared/errors.js';
 import { ORIGIN_TAG, RECREATED_TAG } from '../../../../shared/integration/managed.js';
 import type { IntegrationInfo } from '../../../../shared/integration/rds.js';
+import { BOOKKEEPING_VERSION } from '../../../../shared/sql/bookkeeping.js';
 import type { Row } from '../../../../shared/warehouse/warehouse.js';
 import {
   bookkeepingUpToDate,
@@ -98,6 +100,27 @@ const event = (fields: Record<string, unknown> = {}) => ({
 });
 const failed = (fields: Parameters<typeof integration>[1] = {}) =>
   integration(CONFIGURED_ID, { status: 'failed', createTime: '2026-12-01T00:00:00.000Z', ...fields });
+
+describe('assessState: the bookkeeping schema', () => {
+  it('on a warehouse without it, it is set up before anything is read or decided', async () => {
+    const wh = fakeWarehouse({
+      query: (sql) => {
+        if (/max\("version"\)/.test(sql))
+          throw new WarehouseStatementError('relation "zeo.schema_version" does not exist');
+        if (sql.includes('"information_schema"')) return [{ tables: 0 }];
+        return [];
+      },
+    });
+    await assessState(
+      { event: { trigger: 'watchdog' }, executionName: 'reconcile-1' },
+      { index: shopIndex(), warehouse: wh.port, integrations: fakeIntegrations([]).port, now: () => NOW },
+    );
+    const names = wh.sent.map((s) => s.options.statementName);
+    expect(names[0]).toBe('zeo:reconcile-1:schema-version');
+    expect(names.slice(2).every((n) => /^zeo:reconcile-1:schema-v\d+$/.test(n))).toBe(true);
+    expect(names.at(-1)).toBe(`zeo:reconcile-1:schema-v${BOOKKEEPING_VERSION}`);
+  });
+});
 
 describe('assessState: events that are ignored', () => {
   it('a malformed event is ignored, naming the field, without reading RDS or the landing state', async () => {
