@@ -7,7 +7,7 @@ import { literal } from './identifiers.js';
  * the log of every decision.
  */
 
-const CHECKPOINT_NAME = 'reconcile:state-change';
+export const CHECKPOINT_NAME = 'reconcile:state-change';
 
 export const readCheckpointSql = (): string =>
   `SELECT "value" FROM ${bookkeeping.checkpoint} WHERE "name" = ${literal(CHECKPOINT_NAME)}`;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type Assessment, assessState, CHECKPOINT_NAME } from '../../../../functions/assess-state/core.js';
+import { type Assessment, assessState } from '../../../../functions/assess-state/core.js';
 import { WarehouseStatementError } from '../../../../shared/errors.js';
 import { ORIGIN_TAG, RECREATED_TAG } from '../../../../shared/integration/managed.js';
 import type { IntegrationInfo } from '../../../../shared/integration/rds.js';
 import { BOOKKEEPING_VERSION } from '../../../../shared/sql/bookkeeping.js';
+import { CHECKPOINT_NAME } from '../../../../shared/sql/reconcile.js';
 import type { Row } from '../../../../shared/warehouse/warehouse.js';
 import {
   bookkeepingUpToDate,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkTableStates, type Watch } from '../../../../functions/check-table-states/core.js';
+import { checkTableStates } from '../../../../functions/check-table-states/core.js';
+import type { Watch } from '../../../../shared/contracts/watch.js';
 import { indexManifest } from '../../../../shared/graph/plan.js';
 import type { Row } from '../../../../shared/warehouse/warehouse.js';
 import { fakeWarehouse, shopIndex, shopManifest } from '../../../helpers/fake-ports.js';

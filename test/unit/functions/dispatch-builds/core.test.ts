@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dispatchBuilds, MAX_FAILURES_PER_TICK } from '../../../../functions/dispatch-builds/core.js';
+import { dispatchBuilds } from '../../../../functions/dispatch-builds/core.js';
+import { MAX_FAILURES_PER_TICK } from '../../../../shared/refresh/build-failure.js';
 import {
   type DispatchState,
   decodeBitset,

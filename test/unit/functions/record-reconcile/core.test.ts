@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CHECKPOINT_NAME } from '../../../../functions/assess-state/core.js';
 import { recordReconcile } from '../../../../functions/record-reconcile/core.js';
+import { CHECKPOINT_NAME } from '../../../../shared/sql/reconcile.js';
 import { fakeWarehouse } from '../../../helpers/fake-ports.js';
 
 /**

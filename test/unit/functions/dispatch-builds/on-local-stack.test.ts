@@ -1,24 +1,28 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dispatchBuilds, MAX_CONFLICT_RESUBMISSIONS } from '../../../functions/dispatch-builds/core.js';
-import { planRefresh } from '../../../functions/plan-refresh/core.js';
-import type { StatementHold } from '../../../local/data-api/faults.js';
-import { type LocalStack, startLocalStack } from '../../../local/stack.js';
-import { InvalidInputError } from '../../../shared/errors.js';
-import { indexManifest } from '../../../shared/graph/plan.js';
-import { compileProject } from '../../../shared/project/compile.js';
-import { buildClientToken } from '../../../shared/refresh/build-submission.js';
+import { dispatchBuilds, MAX_CONFLICT_RESUBMISSIONS } from '../../../../functions/dispatch-builds/core.js';
+import { planRefresh } from '../../../../functions/plan-refresh/core.js';
+import type { StatementHold } from '../../../../local/data-api/faults.js';
+import { type LocalStack, startLocalStack } from '../../../../local/stack.js';
+import { InvalidInputError } from '../../../../shared/errors.js';
+import { indexManifest } from '../../../../shared/graph/plan.js';
+import { compileProject } from '../../../../shared/project/compile.js';
+import { buildClientToken } from '../../../../shared/refresh/build-submission.js';
 import {
   continuationName,
   DispatchState,
   decodeBitset,
   manifestFingerprint,
-} from '../../../shared/refresh/dispatch-state.js';
-import { LEASE_RETRY_SECONDS, TICKS_PER_EXECUTION } from '../../../shared/refresh/polling.js';
-import { buildStatementPrefix } from '../../../shared/sql/build.js';
-import { type StatementOptions, Warehouse, type WarehousePort } from '../../../shared/warehouse/warehouse.js';
-import { shopSources } from '../../helpers/project.js';
-import { dataClient } from '../../local/support.js';
+} from '../../../../shared/refresh/dispatch-state.js';
+import { LEASE_RETRY_SECONDS, TICKS_PER_EXECUTION } from '../../../../shared/refresh/polling.js';
+import { buildStatementPrefix } from '../../../../shared/sql/build.js';
+import {
+  type StatementOptions,
+  Warehouse,
+  type WarehousePort,
+} from '../../../../shared/warehouse/warehouse.js';
+import { shopSources } from '../../../helpers/project.js';
+import { dataClient } from '../../../local/support.js';
 
 /**
  * dispatchBuilds, one tick at a time, against the embedded stack's Data API and warehouse (the real

@@ -4,13 +4,13 @@ import {
   SUMMARY_MAX_BYTES,
   SUMMARY_REASON_CHARS,
   summarizeRefresh,
-} from '../../../functions/summarize-refresh/core.js';
-import { indexManifest } from '../../../shared/graph/plan.js';
-import type { Notification } from '../../../shared/notify/notifier.js';
-import { compileProject } from '../../../shared/project/compile.js';
-import { readProjectSources } from '../../../shared/project/load.js';
-import type { Row, WarehousePort } from '../../../shared/warehouse/warehouse.js';
-import { writeDagProject } from '../../helpers/dag-project.js';
+} from '../../../../functions/summarize-refresh/core.js';
+import { indexManifest } from '../../../../shared/graph/plan.js';
+import type { Notification } from '../../../../shared/notify/notifier.js';
+import { compileProject } from '../../../../shared/project/compile.js';
+import { readProjectSources } from '../../../../shared/project/load.js';
+import type { Row, WarehousePort } from '../../../../shared/warehouse/warehouse.js';
+import { writeDagProject } from '../../../helpers/dag-project.js';
 
 /**
  * The refresh summary is the execution's output: bounded by construction, whatever the project size

@@ -1,13 +1,13 @@
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_STOPS_PER_INVOCATION, stopBuilds } from '../../../functions/stop-builds/core.js';
-import { type LocalStack, startLocalStack } from '../../../local/stack.js';
-import { indexManifest } from '../../../shared/graph/plan.js';
-import { compileProject } from '../../../shared/project/compile.js';
-import { bookkeepingSetupStatements } from '../../../shared/sql/bookkeeping.js';
-import { Warehouse } from '../../../shared/warehouse/warehouse.js';
-import { shopSources } from '../../helpers/project.js';
-import { dataClient } from '../../local/support.js';
+import { MAX_STOPS_PER_INVOCATION, stopBuilds } from '../../../../functions/stop-builds/core.js';
+import { type LocalStack, startLocalStack } from '../../../../local/stack.js';
+import { indexManifest } from '../../../../shared/graph/plan.js';
+import { compileProject } from '../../../../shared/project/compile.js';
+import { bookkeepingSetupStatements } from '../../../../shared/sql/bookkeeping.js';
+import { Warehouse } from '../../../../shared/warehouse/warehouse.js';
+import { shopSources } from '../../../helpers/project.js';
+import { dataClient } from '../../../local/support.js';
 
 /**
  * stopBuilds against the embedded stack's Data API and warehouse: the leases a stopped run holds are
