@@ -20,7 +20,7 @@ function manifest() {
 /**
  * esbuild `define`: `__ZEO_MANIFEST__` becomes the compiled project in every bundle, so the handlers
  * get it injected at package time and no source file imports a generated one. It is one string
- * literal (parsed by shared/runtime/manifest.ts), not an object literal: the source map then holds one
+ * literal (parsed by shared/runtime/deployed-manifest.ts), not an object literal: the source map then holds one
  * segment for it instead of one per JSON token, and formatting an error stack with
  * --enable-source-maps does not load a map the size of the project (5,000 models, Node 20: 244 → 114 MB RSS).
  */

@@ -12,7 +12,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 
-// The handlers take the compiled project as an injected dependency (see shared/runtime/manifest.ts):
+// The handlers take the compiled project as an injected dependency (see shared/runtime/deployed-manifest.ts):
 // tests run them on the shop example's golden manifest, which test/cli asserts equals a fresh compile.
 process.env.ZEO_MANIFEST_PATH ||= new URL('fixtures/golden/shop-manifest.json', import.meta.url).pathname;
 

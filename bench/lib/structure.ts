@@ -22,7 +22,7 @@ export interface RefreshStructure {
   states: number;
   /** State names of one dispatcher tick (Wait → DispatchBuilds → Choice), read from the ASL. */
   tickCycle: string[];
-  /** AWS history events one tick adds, from the ASL and the history mapping (bench/lib/history.ts). */
+  /** AWS history events one tick adds, from the ASL and the history mapping (local/sfn/history.ts). */
   historyEventsPerTick: number;
   /** The same figure as the product budgets it (shared/refresh/polling.ts HISTORY_EVENTS_PER_TICK). */
   productHistoryEventsPerTick: number;

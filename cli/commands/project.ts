@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { indexManifest, planRefresh } from '../../shared/graph/plan.js';
+import { indexManifest, refreshLevels } from '../../shared/graph/plan.js';
 import { serializeManifest } from '../../shared/project/compile.js';
 import { loadProject } from '../../shared/project/load.js';
 import { type BuildMode, buildBatch } from '../../shared/sql/build.js';
@@ -72,7 +72,7 @@ export function registerProjectCommands(program: Command): void {
     )
     .action((opts: ProjectOptions & { select?: string; group?: string; json?: boolean }) => {
       const index = indexManifest(loadProject(opts.project));
-      const plan = planRefresh(index, {
+      const plan = refreshLevels(index, {
         ...(opts.select === undefined ? {} : { select: opts.select }),
         ...(opts.group === undefined ? {} : { group: opts.group }),
       });

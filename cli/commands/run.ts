@@ -14,7 +14,7 @@ import {
   followExecution,
   startExecution,
 } from '../aws-executions.js';
-import { readInput, validateAgainstProject, validateInput } from '../inputs.js';
+import { readInput, validateAgainstProject, validateInput } from '../console-input.js';
 import {
   printSourceWarnings,
   readSourceOption,

@@ -1,6 +1,6 @@
 import { clock } from '../../shared/runtime/clock.js';
+import { runtimeManifest } from '../../shared/runtime/deployed-manifest.js';
 import { integrationsFor } from '../../shared/runtime/deps.js';
-import { runtimeManifest } from '../../shared/runtime/manifest.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
 import { CheckGuardrailsEvent, checkRecoveryGuardrails } from './core.js';
 

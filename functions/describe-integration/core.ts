@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { IsoTimestamp } from '../../shared/contracts/fields.js';
 import type { IntegrationsPort } from '../../shared/integration/rds.js';
 import { IntegrationArn } from '../../shared/project/schema.js';
-import { IsoTimestamp } from '../../shared/runtime/inputs.js';
 
 export const DescribeIntegrationEvent = z.strictObject({
   integrationArn: IntegrationArn,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IsoTimestamp, RunId } from '../../shared/contracts/fields.js';
 import { CuratedRefreshInput } from '../../shared/contracts/state-machine-inputs.js';
 import { InvalidInputError, SelectorError } from '../../shared/errors.js';
 import { topologicalLevels } from '../../shared/graph/dag.js';
@@ -20,7 +21,6 @@ import {
   upstreamsOutside,
 } from '../../shared/refresh/gating.js';
 import { selectedModels } from '../../shared/refresh/selection.js';
-import { IsoTimestamp, RunId } from '../../shared/runtime/inputs.js';
 import { parseInput } from '../../shared/runtime/parse-input.js';
 import { parseTableStates, tableStatesSql } from '../../shared/sql/landing-state.js';
 import { builtStatesSql, insertRunPlanSql, parseBuiltStates } from '../../shared/sql/plan-records.js';

@@ -1,5 +1,5 @@
+import { runtimeManifest } from '../../shared/runtime/deployed-manifest.js';
 import { warehouseFor } from '../../shared/runtime/deps.js';
-import { runtimeManifest } from '../../shared/runtime/manifest.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
 import { RecreateLandingDatabaseEvent, recreateLandingDatabase } from './core.js';
 

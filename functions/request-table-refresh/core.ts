@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { SourceTable } from '../../shared/contracts/fields.js';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
-import { SourceTable } from '../../shared/runtime/inputs.js';
 import { refreshTablesStatement } from '../../shared/sql/landing.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
 

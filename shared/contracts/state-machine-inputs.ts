@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GroupName, IntegrationArn } from '../project/schema.js';
-import { SourceTable, Trigger } from '../runtime/inputs.js';
+import { SourceTable, Trigger } from './fields.js';
 
 /**
  * The inputs of the public state machines — what the Step Functions console, the `zeo` CLI, the

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoTimestamp, SourceTable, Trigger } from '../runtime/inputs.js';
+import { IsoTimestamp, SourceTable, Trigger } from './fields.js';
 
 /**
  * What a recovery's waiting loop carries between checks: the tables it waits for, until when, and

@@ -66,7 +66,8 @@ export function selectForRequest(index: IndexedManifest, request: PlanRequest): 
   return selected;
 }
 
-export function planRefresh(index: IndexedManifest, request: PlanRequest = {}): RefreshPlan {
+/** The selected models in dependency levels (what `zeo plan` prints; a refresh does not wait level by level, it starts each model once its upstreams are built). */
+export function refreshLevels(index: IndexedManifest, request: PlanRequest = {}): RefreshPlan {
   const selected = selectForRequest(index, request);
   const levels = topologicalLevels(index.dag, selected);
   return { levels, modelCount: selected.size };

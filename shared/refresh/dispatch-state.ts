@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { BuildModeInput, IsoTimestamp, RunId, SourceTable, Trigger } from '../contracts/fields.js';
 import type { IndexedManifest } from '../graph/plan.js';
 import { GroupName } from '../project/schema.js';
-import { BuildModeInput, IsoTimestamp, RunId, SourceTable, Trigger } from '../runtime/inputs.js';
 
 /**
  * The state a curated refresh carries from one dispatcher tick to the next (and into a continuation

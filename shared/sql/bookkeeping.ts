@@ -53,7 +53,7 @@ export const MAX_MIGRATION_STATEMENTS = 38;
  *
  * `claim_lease` is the fence that keeps the run log true: a build commits only if its run still holds
  * the model's lease, which it deletes — nor another run, nor the fence a recorded failure leaves behind
- * (see shared/refresh/lease.ts), nor nobody. It is a write, not a read, because Redshift reads the
+ * (see shared/sql/lease.ts), nor nobody. It is a write, not a read, because Redshift reads the
  * snapshot taken at the transaction's first statement, long before a build's bookkeeping: a lease row
  * that another transaction deleted after that snapshot is still visible to a read, but deleting it
  * again stops the build with a serialization error (SNAPSHOT isolation "provides protection against

@@ -9,7 +9,7 @@ import {
   topologicalLevels,
   upstreamClosure,
 } from '../../../../shared/graph/dag.js';
-import { indexManifest, planRefresh } from '../../../../shared/graph/plan.js';
+import { indexManifest, refreshLevels } from '../../../../shared/graph/plan.js';
 import { compileProject } from '../../../../shared/project/compile.js';
 import { shopSources } from '../../../helpers/project.js';
 
@@ -63,7 +63,7 @@ describe('DAG', () => {
 
 describe('Selection on the shop example', () => {
   const index = indexManifest(compileProject(shopSources()));
-  const select = (selector: string) => planRefresh(index, { select: selector }).levels;
+  const select = (selector: string) => refreshLevels(index, { select: selector }).levels;
 
   it('source:public.orders+ selects exactly what is built from orders', () => {
     expect(select('source:public.orders+')).toEqual([
@@ -94,7 +94,7 @@ describe('Selection on the shop example', () => {
     expect(hourly).toContain('fct_orders');
     expect(hourly).toContain('daily_revenue'); // no group, downstream of fct_orders
     expect(hourly).not.toContain('dim_customers'); // declares nightly
-    expect(planRefresh(index, { group: 'nightly', select: 'fct_orders+' }).levels).toEqual([
+    expect(refreshLevels(index, { group: 'nightly', select: 'fct_orders+' }).levels).toEqual([
       ['customer_lifetime_value'],
     ]);
   });

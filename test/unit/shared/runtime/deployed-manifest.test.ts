@@ -18,7 +18,7 @@ const GOLDEN = new URL('../../../fixtures/golden/shop-manifest.json', import.met
 const scratch = mkdtempSync(join(tmpdir(), 'zeo-runtime-manifest-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const ENTRY = `import { runtimeManifest } from ${JSON.stringify(new URL('../../../../shared/runtime/manifest.ts', import.meta.url).pathname)};
+const ENTRY = `import { runtimeManifest } from ${JSON.stringify(new URL('../../../../shared/runtime/deployed-manifest.ts', import.meta.url).pathname)};
 try { console.log(JSON.stringify({ name: runtimeManifest().manifest.project.name, models: runtimeManifest().manifest.models.length })); }
 catch (error) { console.log(JSON.stringify({ error: error.name, message: error.message })); }`;
 
