@@ -37,7 +37,7 @@ import { releaseLeasesSql } from '../../shared/sql/lease.js';
 import { insertOutcomesOnceSql, type RecordedOutcome } from '../../shared/sql/run-log.js';
 import { isSerializationConflict } from '../../shared/warehouse/serialization.js';
 import {
-  runInBatches,
+  runInTransactions,
   type StatementDescription,
   type WarehousePort,
 } from '../../shared/warehouse/warehouse.js';
@@ -341,7 +341,7 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
   if (builtMeanwhile.length > 0)
     await dropSwappedOutLater(builtMeanwhile, refresh.runId, `${tickId}-built`, deps);
   if (outcomes.length > 0 || release.length > 0) {
-    await runInBatches(
+    await runInTransactions(
       warehouse,
       [
         ...insertOutcomesOnceSql(refresh.runId, refresh.trigger, outcomes),

@@ -26,7 +26,7 @@ import { parseTableStates, tableStatesSql } from '../../shared/sql/landing-state
 import { builtStatesSql, insertRunPlanSql, parseBuiltStates } from '../../shared/sql/plan-records.js';
 import { insertOutcomesSql, type RecordedOutcome } from '../../shared/sql/run-log.js';
 import { ensureBookkeeping } from '../../shared/warehouse/bookkeeping.js';
-import { runInBatches, type WarehousePort } from '../../shared/warehouse/warehouse.js';
+import { runInTransactions, type WarehousePort } from '../../shared/warehouse/warehouse.js';
 
 export const PlanRefreshEvent = z.strictObject({
   input: z.unknown(),
@@ -139,7 +139,7 @@ export async function planRefresh(
   const unbuiltNames = unbuilt.map((f) => f.model);
   const skipped = skippedDescendants(index, unbuiltNames, (m) => toBuild.has(m));
   for (const outcome of [...unbuilt, ...skipped]) toBuild.delete(outcome.model);
-  await runInBatches(
+  await runInTransactions(
     warehouse,
     [
       ...insertOutcomesSql(ctx.runId, ctx.trigger, [...deferred, ...notBuilt, ...unbuilt, ...skipped]),

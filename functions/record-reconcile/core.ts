@@ -25,12 +25,12 @@ export async function recordReconcile(
   const outcome = event.duplicate ? 'already started (duplicate)' : event.started ? 'started' : 'no child';
   const checkpoint = event.checkpoint === null ? null : normalizeTimestamp(event.checkpoint);
   if (checkpoint) {
-    await deps.warehouse.run(writeCheckpointStatements(checkpoint), {
+    await deps.warehouse.runTransaction(writeCheckpointStatements(checkpoint), {
       statementName: 'zeo:reconcile:checkpoint',
     });
   }
   const child = event.childName ? event.childName : undefined;
-  await deps.warehouse.execute(insertReconcileLogSql(event.trigger, event.route, child !== undefined), {
+  await deps.warehouse.runStatement(insertReconcileLogSql(event.trigger, event.route, child !== undefined), {
     statementName: 'zeo:reconcile:log',
     parameters: { ...(child ? { child } : {}), note: `${event.note} [${outcome}]`.slice(0, 4000) },
   });

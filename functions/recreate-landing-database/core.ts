@@ -28,7 +28,7 @@ export async function recreateLandingDatabase(
   });
   if (existing.length > 0) statements.unshift(dropLandingDatabaseSql(landing));
   for (const [i, sql] of statements.entries()) {
-    await deps.warehouse.execute(sql, { statementName: `zeo:landing:${event.integrationId}:${i}` });
+    await deps.warehouse.runStatement(sql, { statementName: `zeo:landing:${event.integrationId}:${i}` });
   }
   return { database: landing.database, statements: statements.length, dropped: existing.length > 0 };
 }

@@ -12,6 +12,6 @@ export async function requestTableRefresh(
   deps: { index: IndexedManifest; warehouse: WarehousePort },
 ) {
   const sql = refreshTablesStatement(deps.index.manifest.project.landing.database, event.tables);
-  await deps.warehouse.execute(sql, { statementName: 'zeo:integration-refresh' });
+  await deps.warehouse.runStatement(sql, { statementName: 'zeo:integration-refresh' });
   return { requested: event.tables };
 }

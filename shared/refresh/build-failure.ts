@@ -44,7 +44,7 @@ export async function recordBuildFailure(
   const error = event.error.slice(0, 4000);
   const name = `zeo:${event.runId}:${event.model}`;
   // The lease goes with the failure too, so the next refresh need not wait for it to expire.
-  await deps.warehouse.run(fenceBuildStatements(event.model, event.runId), {
+  await deps.warehouse.runTransaction(fenceBuildStatements(event.model, event.runId), {
     statementName: `${name}:fence`,
   });
   const [committed] = await deps.warehouse.query(buildCommittedSql(event.model, event.runId), {
@@ -68,7 +68,7 @@ export async function recordBuildFailure(
       );
     }
     if (refreshCommitted(described.subStatements ?? [])) {
-      await deps.warehouse.execute(
+      await deps.warehouse.runStatement(
         insertCommittedRefreshSql(
           event.runId,
           event.trigger,
@@ -89,9 +89,12 @@ export async function recordBuildFailure(
       return { model: event.model, status: 'built', error };
     }
   }
-  await deps.warehouse.execute(insertFailureSql(event.runId, event.trigger, event.model, event.submittedAt), {
-    statementName: `${name}:failed`,
-    parameters: { statement_id: event.statementId ?? 'none', error },
-  });
+  await deps.warehouse.runStatement(
+    insertFailureSql(event.runId, event.trigger, event.model, event.submittedAt),
+    {
+      statementName: `${name}:failed`,
+      parameters: { statement_id: event.statementId ?? 'none', error },
+    },
+  );
   return { model: event.model, status: 'failed', error };
 }

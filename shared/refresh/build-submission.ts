@@ -32,13 +32,15 @@ export interface LeaseAnswer {
 export async function acquireLeases(
   models: readonly string[],
   runId: string,
-  deps: { index: IndexedManifest; warehouse: Pick<WarehousePort, 'run' | 'query'> },
+  deps: { index: IndexedManifest; warehouse: Pick<WarehousePort, 'runTransaction' | 'query'> },
   fullRefresh = false,
 ): Promise<LeaseAnswer[]> {
   if (models.length === 0) return [];
   const timeout = deps.index.manifest.project.refresh.leaseTimeoutMinutes;
   const name = `zeo:${runId}:leases`;
-  await deps.warehouse.run(acquireLeasesStatements(models, runId, timeout), { statementName: name });
+  await deps.warehouse.runTransaction(acquireLeasesStatements(models, runId, timeout), {
+    statementName: name,
+  });
   const rows = await deps.warehouse.query(leaseStatusesSql(models, runId), {
     statementName: `${name}:status`,
   });
@@ -113,11 +115,11 @@ export async function submitBuild(
   model: string,
   mode: BuildMode,
   run: { runId: string; trigger: string },
-  deps: { index: IndexedManifest; warehouse: Pick<WarehousePort, 'submitBatch'> },
+  deps: { index: IndexedManifest; warehouse: Pick<WarehousePort, 'submitTransaction'> },
   resubmission = 0,
 ): Promise<string> {
   const batch = buildBatch(deps.index.model(model), mode, run);
-  return deps.warehouse.submitBatch(batch.sqls, {
+  return deps.warehouse.submitTransaction(batch.sqls, {
     statementName: batch.statementName,
     clientToken: buildClientToken(run.runId, model, mode, resubmission),
   });
@@ -131,10 +133,10 @@ export async function submitBuild(
  */
 export async function dropSwappedOut(
   event: { runId: string; model: string },
-  deps: { index: Pick<IndexedManifest, 'model'>; warehouse: Pick<WarehousePort, 'execute'> },
+  deps: { index: Pick<IndexedManifest, 'model'>; warehouse: Pick<WarehousePort, 'runStatement'> },
 ): Promise<'dropped' | 'pending'> {
   try {
-    await deps.warehouse.execute(dropSwappedOutSql(deps.index.model(event.model)), {
+    await deps.warehouse.runStatement(dropSwappedOutSql(deps.index.model(event.model)), {
       statementName: `zeo:${event.runId}:${event.model}:drop-old`,
     });
     return 'dropped';
@@ -154,11 +156,11 @@ export async function dropSwappedOutLater(
   models: readonly string[],
   runId: string,
   tick: string,
-  deps: { index: Pick<IndexedManifest, 'model'>; warehouse: Pick<WarehousePort, 'submitBatch'> },
+  deps: { index: Pick<IndexedManifest, 'model'>; warehouse: Pick<WarehousePort, 'submitTransaction'> },
 ): Promise<void> {
   for (let i = 0; i < models.length; i += 40) {
     const sqls = models.slice(i, i + 40).map((m) => dropSwappedOutSql(deps.index.model(m)));
-    await deps.warehouse.submitBatch(sqls, {
+    await deps.warehouse.submitTransaction(sqls, {
       statementName: `zeo:${runId}:drop-old:${tick}:${i / 40}`,
       // A retried tick drops the same tables with the same request, not twice.
       clientToken: buildClientToken(runId, `drop-old-${tick}-${i / 40}`, models.slice(i, i + 40).join(',')),

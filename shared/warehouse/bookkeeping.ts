@@ -89,7 +89,7 @@ export function describeBookkeepingStatus(status: BookkeepingStatus): string {
  * step did the work and this one goes on.
  */
 export async function ensureBookkeeping(
-  warehouse: Pick<WarehousePort, 'query' | 'run'>,
+  warehouse: Pick<WarehousePort, 'query' | 'runTransaction'>,
   options: BookkeepingOptions,
 ): Promise<BookkeepingStatus & { applied: number[] }> {
   const migrations = [...(options.migrations ?? BOOKKEEPING_MIGRATIONS)].sort(
@@ -101,7 +101,7 @@ export async function ensureBookkeeping(
   for (const migration of migrations) {
     if (installed !== null && migration.version <= installed) continue;
     try {
-      await warehouse.run(migrationBatch(migration), {
+      await warehouse.runTransaction(migrationBatch(migration), {
         statementName: `${options.statementName}:schema-v${migration.version}`,
       });
       applied.push(migration.version);

@@ -117,7 +117,7 @@ export class Warehouse {
   }
 
   /** Submits statements as one transaction; returns the statement id without waiting. */
-  async submitBatch(sqls: readonly string[], options: StatementOptions): Promise<string> {
+  async submitTransaction(sqls: readonly string[], options: StatementOptions): Promise<string> {
     const response = await this.client
       .send(
         new BatchExecuteStatementCommand({
@@ -211,7 +211,7 @@ export class Warehouse {
   }
 
   /** Runs statements as one transaction and waits for them (bookkeeping, small DDL). */
-  async run(sqls: readonly string[], options: StatementOptions): Promise<void> {
+  async runTransaction(sqls: readonly string[], options: StatementOptions): Promise<void> {
     const response = await this.client
       .send(
         new BatchExecuteStatementCommand({
@@ -228,7 +228,7 @@ export class Warehouse {
   }
 
   /** Runs one statement (outside any transaction block, e.g. CREATE DATABASE) and waits for it. */
-  async execute(sql: string, options: StatementOptions): Promise<string> {
+  async runStatement(sql: string, options: StatementOptions): Promise<string> {
     const response = await this.client
       .send(
         new ExecuteStatementCommand({
@@ -248,7 +248,7 @@ export class Warehouse {
 
   /** Runs a query and returns its rows as objects keyed by column name. */
   async query(sql: string, options: StatementOptions): Promise<Row[]> {
-    const id = await this.execute(sql, options);
+    const id = await this.runStatement(sql, options);
     const rows: Row[] = [];
     let nextToken: string | undefined;
     do {
@@ -269,20 +269,28 @@ export class Warehouse {
   }
 }
 
-/** What the step cores need from the warehouse; the Data API `Warehouse` implements it, tests may fake it. */
+/**
+ * What the step cores need from the warehouse; the Data API `Warehouse` implements it, tests may fake it.
+ * Which calls are one transaction is in the name: `submitTransaction` (a build: BatchExecuteStatement,
+ * returns at once) and `runTransaction` (bookkeeping: BatchExecuteStatement, waited for) are one
+ * transaction each; `runStatement` is one statement outside any transaction block (CREATE DATABASE,
+ * a single INSERT); `query` reads; `runInTransactions` splits a long list into transactions of ≤ 40.
+ */
 export type WarehousePort = Pick<
   Warehouse,
-  'submitBatch' | 'describe' | 'cancel' | 'run' | 'execute' | 'query' | 'listStatements'
+  'submitTransaction' | 'describe' | 'cancel' | 'runTransaction' | 'runStatement' | 'query' | 'listStatements'
 >;
 
 /** Data API batches hold at most 40 statements; longer lists run as several transactions in order. */
-export async function runInBatches(
-  warehouse: Pick<WarehousePort, 'run'>,
+export async function runInTransactions(
+  warehouse: Pick<WarehousePort, 'runTransaction'>,
   sqls: readonly string[],
   statementName: string,
 ): Promise<void> {
   const BATCH = 40;
   for (let i = 0; i < sqls.length; i += BATCH) {
-    await warehouse.run(sqls.slice(i, i + BATCH), { statementName: `${statementName}:${i / BATCH}` });
+    await warehouse.runTransaction(sqls.slice(i, i + BATCH), {
+      statementName: `${statementName}:${i / BATCH}`,
+    });
   }
 }

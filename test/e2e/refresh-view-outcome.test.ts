@@ -33,7 +33,7 @@ beforeAll(async () => {
   await stack.bootstrap({ integrationArn: manifest.project.landing.integrationArn });
   client = dataClient(stack.dataApiEndpoint);
   warehouse = new Warehouse(client, manifest.project.warehouse);
-  await warehouse.run(bookkeepingSetupStatements(), { statementName: 'test:setup' });
+  await warehouse.runTransaction(bookkeepingSetupStatements(), { statementName: 'test:setup' });
   const created = await submitAndWait('run-create', 'create_view');
   expect([created.status, created.error]).toEqual(['FINISHED', undefined]);
 }, 120_000);
@@ -53,11 +53,11 @@ async function submitAndWait(
   mode: 'create_view' | 'refresh_view',
 ): Promise<StatementDescription> {
   // As SubmitBuild does: ask for the model's lease first (another run may hold it).
-  await warehouse.run(acquireLeasesStatements([VIEW.name], runId, 60), {
+  await warehouse.runTransaction(acquireLeasesStatements([VIEW.name], runId, 60), {
     statementName: `test:lease:${runId}`,
   });
   const batch = buildBatch(VIEW, mode, { runId, trigger: 'test' });
-  const id = await warehouse.submitBatch(batch.sqls, { statementName: batch.statementName });
+  const id = await warehouse.submitTransaction(batch.sqls, { statementName: batch.statementName });
   for (let i = 0; i < 500; i++) {
     const described = await warehouse.describe(id);
     if (isTerminal(described.status)) return described;
@@ -155,11 +155,11 @@ describe('refresh_view: the recorded outcome matches the view', () => {
     // The dispatcher gave up on a build (say, cancelled after the Data API's 24 hours) while the batch
     // waited to run: recordBuildFailure must not guess.
     const hold = stack.dataApi.hold((s) => s.sqls.some((sql) => sql.startsWith('REFRESH MATERIALIZED VIEW')));
-    await warehouse.run(acquireLeasesStatements([VIEW.name], 'run-held', 60), {
+    await warehouse.runTransaction(acquireLeasesStatements([VIEW.name], 'run-held', 60), {
       statementName: 'test:lease:held',
     });
     const batch = buildBatch(VIEW, 'refresh_view', { runId: 'run-held', trigger: 'test' });
-    const id = await warehouse.submitBatch(batch.sqls, { statementName: batch.statementName });
+    const id = await warehouse.submitTransaction(batch.sqls, { statementName: batch.statementName });
     await hold.waitUntilHeld();
     const event = {
       runId: 'run-held',

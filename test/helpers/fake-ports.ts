@@ -59,11 +59,11 @@ export function fakeWarehouse(behaviour: FakeWarehouseBehaviour = {}) {
   const listed: { prefix: string; status: string }[] = [];
   let ids = 0;
   const port: WarehousePort = {
-    async run(sqls, options) {
+    async runTransaction(sqls, options) {
       sent.push({ kind: 'run', sqls: [...sqls], options });
       await behaviour.run?.(sqls, options);
     },
-    async execute(sql, options) {
+    async runStatement(sql, options) {
       sent.push({ kind: 'execute', sqls: [sql], options });
       await behaviour.execute?.(sql, options);
       ids += 1;
@@ -74,7 +74,7 @@ export function fakeWarehouse(behaviour: FakeWarehouseBehaviour = {}) {
       if (behaviour.query) return behaviour.query(sql, options);
       return bookkeepingUpToDate(sql) ?? [];
     },
-    async submitBatch(sqls, options) {
+    async submitTransaction(sqls, options) {
       sent.push({ kind: 'submitBatch', sqls: [...sqls], options });
       ids += 1;
       return `batch-${ids}`;

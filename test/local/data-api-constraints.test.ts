@@ -264,14 +264,14 @@ describe('local Data API: every request field against the service model', () => 
   it("passes every call the project's Data API adapter makes (shared/warehouse/warehouse.ts)", async () => {
     const project = new Warehouse(client, { database: 'dev', workgroupName: 'analytics' });
     const name = 'zeo:run-constraints:fct_orders';
-    await project.run(
+    await project.runTransaction(
       ['CREATE TABLE public.constraints_probe (id int)', 'INSERT INTO public.constraints_probe VALUES (1)'],
       {
         statementName: `${name}:setup`,
         clientToken: '7f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b',
       },
     );
-    await project.execute('INSERT INTO public.constraints_probe VALUES (:id::int)', {
+    await project.runStatement('INSERT INTO public.constraints_probe VALUES (:id::int)', {
       statementName: `${name}:insert`,
       parameters: { id: '2' },
     });
@@ -280,7 +280,7 @@ describe('local Data API: every request field against the service model', () => 
         statementName: `${name}:count`,
       }),
     ).toEqual([{ n: 2 }]);
-    const id = await project.submitBatch(['SELECT 1'], { statementName: `${name}:build` });
+    const id = await project.submitTransaction(['SELECT 1'], { statementName: `${name}:build` });
     expect(['SUBMITTED', 'PICKED', 'STARTED', 'FINISHED']).toContain((await project.describe(id)).status);
     await project.cancel(id);
   });

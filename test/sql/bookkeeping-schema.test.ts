@@ -121,7 +121,7 @@ describe('Bookkeeping schema versions', () => {
   });
 
   it('adopts a warehouse set up before schema versions existed, keeping its rows', async () => {
-    await warehouse.run(bookkeepingSetupStatements(), { statementName: 'zeo:test:legacy' });
+    await warehouse.runTransaction(bookkeepingSetupStatements(), { statementName: 'zeo:test:legacy' });
     await stack.warehouse.query('DROP TABLE "zeo"."schema_version"');
     await insertRun();
     expect((await bookkeepingStatus(warehouse, NAME)).installed).toBeNull();
@@ -146,15 +146,15 @@ describe('Bookkeeping schema versions', () => {
     const bothRead = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const racing: Pick<WarehousePort, 'query' | 'run'> = {
+    const racing: Pick<WarehousePort, 'query' | 'runTransaction'> = {
       query: async (sql, options) => {
         const rows = await warehouse.query(sql, options);
         if (++reads === 2) release();
         return rows;
       },
-      run: async (sqls, options) => {
+      runTransaction: async (sqls, options) => {
         await bothRead;
-        return warehouse.run(sqls, options);
+        return warehouse.runTransaction(sqls, options);
       },
     };
     const migrations = [...V1, V2];

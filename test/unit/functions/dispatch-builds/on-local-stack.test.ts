@@ -51,12 +51,12 @@ interface Calls {
 function spied(): { port: WarehousePort; calls: Calls } {
   const calls: Calls = { submitted: [], listed: 0, described: [] };
   const port: WarehousePort = {
-    submitBatch: (sqls: readonly string[], opts: StatementOptions) => {
+    submitTransaction: (sqls: readonly string[], opts: StatementOptions) => {
       calls.submitted.push({
         statementName: opts.statementName,
         ...(opts.clientToken ? { clientToken: opts.clientToken } : {}),
       });
-      return warehouse.submitBatch(sqls, opts);
+      return warehouse.submitTransaction(sqls, opts);
     },
     describe: (id) => {
       calls.described.push(id);
@@ -67,8 +67,8 @@ function spied(): { port: WarehousePort; calls: Calls } {
       return warehouse.listStatements(prefix, status);
     },
     cancel: (id) => warehouse.cancel(id),
-    run: (sqls, opts) => warehouse.run(sqls, opts),
-    execute: (sql, opts) => warehouse.execute(sql, opts),
+    runTransaction: (sqls, opts) => warehouse.runTransaction(sqls, opts),
+    runStatement: (sql, opts) => warehouse.runStatement(sql, opts),
     query: (sql, opts) => warehouse.query(sql, opts),
   };
   return { port, calls };

@@ -25,7 +25,7 @@ beforeAll(async () => {
   await stack.bootstrap({ integrationArn: manifest.project.landing.integrationArn });
   client = dataClient(stack.dataApiEndpoint);
   warehouse = new Warehouse(client, manifest.project.warehouse);
-  await warehouse.run(bookkeepingSetupStatements(), { statementName: 'test:setup' });
+  await warehouse.runTransaction(bookkeepingSetupStatements(), { statementName: 'test:setup' });
 }, 120_000);
 afterAll(async () => {
   client?.destroy();
@@ -87,7 +87,7 @@ describe('stopBuilds', () => {
     const runId = 'u-stop-running';
     const hold = stack.dataApi.hold((s) => s.statementName === `zeo:${runId}:build:dim_products`);
     try {
-      const id = await warehouse.submitBatch(['SELECT 1'], {
+      const id = await warehouse.submitTransaction(['SELECT 1'], {
         statementName: `zeo:${runId}:build:dim_products`,
       });
       const result = await stopBuilds({ refresh: refresh(runId), inFlight: [], error }, deps());

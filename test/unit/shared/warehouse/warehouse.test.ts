@@ -40,7 +40,7 @@ describe('Data API errors', () => {
   ])('%s is retryable: DataApiThrottledError', async (name, error) => {
     data.on(ExecuteStatementCommand).rejects(error);
     const failure = await warehouse()
-      .execute('SELECT 1', { statementName: 'zeo:test' })
+      .runStatement('SELECT 1', { statementName: 'zeo:test' })
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(DataApiThrottledError);
     expect((failure as Error).message).toContain(name);
@@ -49,7 +49,7 @@ describe('Data API errors', () => {
   it('a ValidationException is not retried: it passes through as itself', async () => {
     data.on(ExecuteStatementCommand).rejects(new ValidationException({ message: 'bad', $metadata: {} }));
     const failure = await warehouse()
-      .execute('SELECT 1', { statementName: 'zeo:test' })
+      .runStatement('SELECT 1', { statementName: 'zeo:test' })
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ValidationException);
   });
@@ -75,7 +75,7 @@ describe('Data API errors', () => {
       data.on(BatchExecuteStatementCommand).resolves({ Id: 'b1' });
       data.on(DescribeStatementCommand).resolves({ Id: 'b1', Status: 'FAILED', Error: error });
       const failure = await warehouse()
-        .run(['LOCK "zeo"."model_lease"', 'DELETE FROM "zeo"."model_lease"'], {
+        .runTransaction(['LOCK "zeo"."model_lease"', 'DELETE FROM "zeo"."model_lease"'], {
           statementName: 'zeo:test:lease',
         })
         .catch((e: unknown) => e);
@@ -90,7 +90,7 @@ describe('Data API errors', () => {
       data.on(ExecuteStatementCommand).resolves({ Id: 'e1', Status: 'FAILED' });
       data.on(DescribeStatementCommand).resolves({ Id: 'e1', Status: 'FAILED', Error: text });
       const failure = await warehouse()
-        .execute('SELECT 1 / 0', { statementName: 'zeo:test' })
+        .runStatement('SELECT 1 / 0', { statementName: 'zeo:test' })
         .catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(WarehouseStatementError);
       expect(failure).not.toBeInstanceOf(SerializationConflictError);
