@@ -1,4 +1,4 @@
-import { WAREHOUSE_ROLE_ENV } from '../shared/aws/clients.js';
+import { WAREHOUSE_ROLE_ENV } from '../shared/aws/warehouse-role.js';
 import { InvalidInputError } from '../shared/errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The request constraints of an AWS service model — `smithy.api#required`, `#length`, `#range`,

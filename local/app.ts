@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PGliteInterface } from '@electric-sql/pglite';
-import { resetClients } from '../shared/aws/clients.js';
+import { resetClients } from '../shared/aws/identity.js';
 import { serializeManifest } from '../shared/project/compile.js';
 import { loadProject } from '../shared/project/load.js';
 import type { Manifest } from '../shared/project/manifest.js';

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname } from 'node:path';
 import { indexManifest } from '../shared/graph/plan.js';
 import { clock } from '../shared/runtime/clock.js';
-import { integrationsFor, warehouseFor } from '../shared/runtime/deps.js';
+import { integrationsFor } from '../shared/runtime/wiring/integrations.js';
+import { warehouseFor } from '../shared/runtime/wiring/warehouse.js';
 import { collectStatus, type StatusReport } from '../shared/status/report.js';
 import type { LocalOrchestrator } from './app.js';
 import { type LocalEndpoint, serveLocal } from './http.js';

@@ -1,7 +1,8 @@
-import { runAsIdentity } from '../shared/aws/clients.js';
+import { runAsIdentity } from '../shared/aws/identity.js';
 import { type DoctorCheck, runDoctor } from '../shared/doctor/checks.js';
 import { indexManifest } from '../shared/graph/plan.js';
-import { integrationsFor, warehouseFor } from '../shared/runtime/deps.js';
+import { integrationsFor } from '../shared/runtime/wiring/integrations.js';
+import { warehouseFor } from '../shared/runtime/wiring/warehouse.js';
 import type { LocalOrchestrator } from './app.js';
 import { OPERATOR_ACCESS_KEY } from './stack.js';
 

@@ -1,4 +1,4 @@
-import { WAREHOUSE_ROLE_ENV } from '../shared/aws/clients.js';
+import { WAREHOUSE_ROLE_ENV } from '../shared/aws/warehouse-role.js';
 import { type Clock, isManualClock, ManualClock } from './clock.js';
 import { LocalDataApi, type LocalDataApiOptions } from './data-api/server.js';
 import { EventHub } from './events.js';

@@ -16,6 +16,6 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 // tests run them on the shop example's golden manifest, which test/cli asserts equals a fresh compile.
 process.env.ZEO_MANIFEST_PATH ||= new URL('fixtures/golden/shop-manifest.json', import.meta.url).pathname;
 
-// The Data API steps run as the stack's warehouse role (shared/aws/clients.ts); handler tests on mocked
+// The Data API steps run as the stack's warehouse role (shared/aws/redshift-data-client.ts); handler tests on mocked
 // clients never reach STS, and the local stack sets its own role (applyLocalStackEnvironment).
 process.env.ZEO_WAREHOUSE_ROLE_ARN ||= 'arn:aws:iam::123456789012:role/zeo-test-warehouse';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadDefinitions } from '../../local/sfn/definitions.js';
 import { eventPayloads, historyWeight, type StateIndex, stateIndex } from '../../local/sfn/history.js';
 import { type EventLog, type ExecutionRecord, LocalStepFunctions } from '../../local/sfn/runner.js';
-import { WAREHOUSE_ROLE_ENV } from '../../shared/aws/clients.js';
+import { WAREHOUSE_ROLE_ENV } from '../../shared/aws/warehouse-role.js';
 import { serializeManifest } from '../../shared/project/compile.js';
 import type { Manifest } from '../../shared/project/manifest.js';
 import { MAX_WAIT_SECONDS, MIN_LOOK_SECONDS } from '../../shared/refresh/polling.js';
@@ -137,7 +137,7 @@ export class RefreshBench {
     writeFileSync(manifestPath, serializeManifest(manifest));
     const previousManifest = process.env.ZEO_MANIFEST_PATH;
     process.env.ZEO_MANIFEST_PATH = manifestPath;
-    // The Data API steps sign as the stack's warehouse role (shared/aws/clients.ts); the modeled Data
+    // The Data API steps sign as the stack's warehouse role (shared/aws/redshift-data-client.ts); the modeled Data
     // API replaces the client's send, so the role is never assumed, but it must be named.
     const previousRole = process.env[WAREHOUSE_ROLE_ENV];
     process.env[WAREHOUSE_ROLE_ENV] ||= 'arn:aws:iam::123456789012:role/zeo-bench-warehouse';

@@ -31,7 +31,8 @@ async function stageDoctor(projectDir: string, stage: string, role: string | und
   const manifest = loadProject(projectDir);
   const deployment = deploymentOf(manifest, stage);
   const { runDoctor } = await import('../../shared/doctor/checks.js');
-  const { integrationsFor, warehouseFor } = await import('../../shared/runtime/deps.js');
+  const { integrationsFor } = await import('../../shared/runtime/wiring/integrations.js');
+  const { warehouseFor } = await import('../../shared/runtime/wiring/warehouse.js');
   const sfn = new SFNClient({});
   return runDoctor({
     manifest,

@@ -254,7 +254,7 @@ async function runAws(machine: string, input: unknown, options: RunOptions): Pro
       return 130;
     }
     if (options.timeline && machine === 'curated-refresh') {
-      const { warehouseFor } = await import('../../shared/runtime/deps.js');
+      const { warehouseFor } = await import('../../shared/runtime/wiring/warehouse.js');
       const warehouse = warehouseFor(indexManifest(loadProject(options.project)));
       const runId = executionArn.split(':').pop() ?? '';
       const rows = await warehouse.query(runTimelineSql(runId), { statementName: `zeo:${runId}:timeline` });

@@ -4,7 +4,8 @@ import { STATE_MACHINE_INPUTS } from '../../shared/contracts/state-machine-input
 import { indexManifest } from '../../shared/graph/plan.js';
 import { loadProject } from '../../shared/project/load.js';
 import { clock } from '../../shared/runtime/clock.js';
-import { integrationsFor, warehouseFor } from '../../shared/runtime/deps.js';
+import { integrationsFor } from '../../shared/runtime/wiring/integrations.js';
+import { warehouseFor } from '../../shared/runtime/wiring/warehouse.js';
 import { collectStatus, type StatusReport } from '../../shared/status/report.js';
 import { deploymentOf, findStateMachineArn } from '../aws-executions.js';
 import { runningStackFor } from '../local-options.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { classifyFailure, EVENT_ID_PATTERN } from '../../shared/integration/classify.js';
 import { isManaged, recentRecreations, resolveManagedIntegration } from '../../shared/integration/managed.js';

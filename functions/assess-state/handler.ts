@@ -1,7 +1,8 @@
 import { clock } from '../../shared/runtime/clock.js';
 import { runtimeManifest } from '../../shared/runtime/deployed-manifest.js';
-import { integrationsFor, warehouseFor } from '../../shared/runtime/deps.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { integrationsFor } from '../../shared/runtime/wiring/integrations.js';
+import { warehouseFor } from '../../shared/runtime/wiring/warehouse.js';
 import { AssessStateEvent, assessState } from './core.js';
 
 export const handler = taskHandler(AssessStateEvent, (event) => {

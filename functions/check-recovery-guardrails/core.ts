@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IntegrationRecoveryInput } from '../../shared/contracts/state-machine-inputs.js';
 import type { Watch } from '../../shared/contracts/watch.js';
 import type { IndexedManifest } from '../../shared/graph/plan.js';

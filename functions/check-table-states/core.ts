@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ResyncRecoveryInput } from '../../shared/contracts/state-machine-inputs.js';
 import { Watch } from '../../shared/contracts/watch.js';
 import { InvalidInputError } from '../../shared/errors.js';

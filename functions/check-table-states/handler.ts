@@ -1,7 +1,7 @@
 import { clock } from '../../shared/runtime/clock.js';
 import { runtimeManifest } from '../../shared/runtime/deployed-manifest.js';
-import { warehouseFor } from '../../shared/runtime/deps.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { warehouseFor } from '../../shared/runtime/wiring/warehouse.js';
 import { CheckTableStatesEvent, checkTableStates } from './core.js';
 
 export const handler = taskHandler(CheckTableStatesEvent, (event) => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ORIGIN_TAG } from '../../shared/integration/managed.js';
 import type { IntegrationsPort } from '../../shared/integration/rds.js';
 

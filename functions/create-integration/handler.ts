@@ -1,6 +1,6 @@
-import { integrationsFor } from '../../shared/runtime/deps.js';
 import { logger } from '../../shared/runtime/logger.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { integrationsFor } from '../../shared/runtime/wiring/integrations.js';
 import { CreateIntegrationEvent, createIntegration } from './core.js';
 
 export const handler = taskHandler(CreateIntegrationEvent, (event) =>

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IntegrationsPort } from '../../shared/integration/rds.js';
 import { IntegrationArn } from '../../shared/project/schema.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoTimestamp } from '../../shared/contracts/fields.js';
 import type { IntegrationsPort } from '../../shared/integration/rds.js';
 import { IntegrationArn } from '../../shared/project/schema.js';

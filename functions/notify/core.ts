@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DETAIL_TYPES, type Notifier } from '../../shared/notify/notifier.js';
 import { reportInCause } from '../../shared/refresh/failure-report.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoTimestamp, RunId } from '../../shared/contracts/fields.js';
 import { CuratedRefreshInput } from '../../shared/contracts/state-machine-inputs.js';
 import { InvalidInputError, SelectorError } from '../../shared/errors.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { insertReconcileLogSql, writeCheckpointStatements } from '../../shared/sql/reconcile.js';
 import { normalizeTimestamp } from '../../shared/sql/state-changes.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';

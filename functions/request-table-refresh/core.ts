@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SourceTable } from '../../shared/contracts/fields.js';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { refreshTablesStatement } from '../../shared/sql/landing.js';

@@ -1,6 +1,6 @@
 import { runtimeManifest } from '../../shared/runtime/deployed-manifest.js';
-import { warehouseFor } from '../../shared/runtime/deps.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { warehouseFor } from '../../shared/runtime/wiring/warehouse.js';
 import { RequestTableRefreshEvent, requestTableRefresh } from './core.js';
 
 export const handler = taskHandler(RequestTableRefreshEvent, (event) => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RefreshStoppedError } from '../../shared/errors.js';
 import type { IndexedManifest } from '../../shared/graph/plan.js';
 import { type FailedBuild, recordBuildFailure } from '../../shared/refresh/build-failure.js';

@@ -1,6 +1,7 @@
 import { runtimeManifest } from '../../shared/runtime/deployed-manifest.js';
-import { notifierFor, warehouseFor } from '../../shared/runtime/deps.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
+import { notifierFor } from '../../shared/runtime/wiring/notifier.js';
+import { warehouseFor } from '../../shared/runtime/wiring/warehouse.js';
 import { SummarizeRefreshEvent, summarizeRefresh } from './core.js';
 
 export const handler = taskHandler(SummarizeRefreshEvent, (event) => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DataApiError } from './errors.js';
 
 /** Request bodies of the Data API operations the local endpoint implements (fields as on the wire). */

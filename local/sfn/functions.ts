@@ -13,7 +13,7 @@ import { handler as recreateLandingDatabase } from '../../functions/recreate-lan
 import { handler as requestTableRefresh } from '../../functions/request-table-refresh/handler.js';
 import { handler as stopBuilds } from '../../functions/stop-builds/handler.js';
 import { handler as summarizeRefresh } from '../../functions/summarize-refresh/handler.js';
-import { runAsIdentity, type StaticCredentials } from '../../shared/aws/clients.js';
+import { runAsIdentity, type StaticCredentials } from '../../shared/aws/identity.js';
 import type { LocalIdentities } from '../iam/identities.js';
 import type { LocalFunction } from './runner.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { GroupName, IntegrationArn } from '../project/schema.js';
 import { SourceTable, Trigger } from './fields.js';
 

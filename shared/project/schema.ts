@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { identifierProblem, MAX_MODEL_NAME_LENGTH } from '../sql/identifiers.js';
 import { MAX_GROUPS, MAX_SERVICE_LENGTH, SERVICE_PATTERN, STAGE_PATTERN, STAGE_RULE } from './deployment.js';
 import { parseDuration } from './duration.js';

@@ -1,5 +1,5 @@
 import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ValidationIssue } from '../errors.js';
 import { fieldPath } from './field-path.js';
 

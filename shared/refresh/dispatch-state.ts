@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BuildModeInput, IsoTimestamp, RunId, SourceTable, Trigger } from '../contracts/fields.js';
 import type { IndexedManifest } from '../graph/plan.js';
 import { GroupName } from '../project/schema.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { fieldPath } from '../project/field-path.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ModelFile, ProjectFile } from '../../shared/project/schema.js';
 import { zeoIn } from '../helpers/cli.js';
 

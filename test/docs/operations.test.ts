@@ -10,7 +10,7 @@ import { indexManifest, selectForRequest } from '../../shared/graph/plan.js';
 import type { IntegrationsPort } from '../../shared/integration/rds.js';
 import { DETAIL_TYPES } from '../../shared/notify/notifier.js';
 import { loadProject } from '../../shared/project/load.js';
-import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
+import { fakeWarehouse } from '../helpers/fake-ports.js';
 
 /**
  * Every console input shown in docs/operations.md must be accepted by the state machine it is shown
@@ -72,7 +72,7 @@ const landingTables = new Set(
 
 /** The reconcile step itself, over a warehouse and an RDS API that answer "nothing there". */
 async function assess(event: unknown) {
-  const warehouse = { run: async () => undefined, query: async () => [] } as unknown as WarehousePort;
+  const warehouse = fakeWarehouse({ query: () => [] }).port;
   const integrations = {
     describe: async () => undefined,
     list: async () => [],

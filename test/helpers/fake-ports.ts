@@ -34,7 +34,7 @@ export function shopIndex(recovery: Partial<ManifestProject['recovery']> = {}): 
 }
 
 export interface SentStatement {
-  kind: 'run' | 'execute' | 'query' | 'submitBatch';
+  kind: 'runTransaction' | 'runStatement' | 'query' | 'submitTransaction';
   sqls: string[];
   options: StatementOptions;
 }
@@ -42,8 +42,8 @@ export interface SentStatement {
 export interface FakeWarehouseBehaviour {
   /** Rows of a query; by default a set-up bookkeeping schema and no rows for anything else. */
   query?: (sql: string, options: StatementOptions) => Row[] | Promise<Row[]>;
-  run?: (sqls: readonly string[], options: StatementOptions) => void | Promise<void>;
-  execute?: (sql: string, options: StatementOptions) => void | Promise<void>;
+  runTransaction?: (sqls: readonly string[], options: StatementOptions) => void | Promise<void>;
+  runStatement?: (sql: string, options: StatementOptions) => void | Promise<void>;
   describe?: (id: string) => StatementDescription;
   listStatements?: (prefix: string, status: string) => string[];
 }
@@ -60,12 +60,12 @@ export function fakeWarehouse(behaviour: FakeWarehouseBehaviour = {}) {
   let ids = 0;
   const port: WarehousePort = {
     async runTransaction(sqls, options) {
-      sent.push({ kind: 'run', sqls: [...sqls], options });
-      await behaviour.run?.(sqls, options);
+      sent.push({ kind: 'runTransaction', sqls: [...sqls], options });
+      await behaviour.runTransaction?.(sqls, options);
     },
     async runStatement(sql, options) {
-      sent.push({ kind: 'execute', sqls: [sql], options });
-      await behaviour.execute?.(sql, options);
+      sent.push({ kind: 'runStatement', sqls: [sql], options });
+      await behaviour.runStatement?.(sql, options);
       ids += 1;
       return `stmt-${ids}`;
     },
@@ -75,7 +75,7 @@ export function fakeWarehouse(behaviour: FakeWarehouseBehaviour = {}) {
       return bookkeepingUpToDate(sql) ?? [];
     },
     async submitTransaction(sqls, options) {
-      sent.push({ kind: 'submitBatch', sqls: [...sqls], options });
+      sent.push({ kind: 'submitTransaction', sqls: [...sqls], options });
       ids += 1;
       return `batch-${ids}`;
     },
@@ -98,7 +98,7 @@ export function fakeWarehouse(behaviour: FakeWarehouseBehaviour = {}) {
     /** Every SQL text sent, in order. */
     sqls: () => sent.flatMap((s) => s.sqls),
     /** The statements that write (run / execute), not the reads. */
-    writes: () => sent.filter((s) => s.kind === 'run' || s.kind === 'execute'),
+    writes: () => sent.filter((s) => s.kind === 'runTransaction' || s.kind === 'runStatement'),
   };
 }
 

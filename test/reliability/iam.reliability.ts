@@ -103,7 +103,7 @@ const PLATFORM = new Set([
 
 /**
  * What a function's own role must allow for `calls`: everything but the Data API, which the step calls
- * as the warehouse role (shared/aws/clients.ts) — for that its role may only assume the warehouse role.
+ * as the warehouse role (shared/aws/redshift-data-client.ts) — for that its role may only assume the warehouse role.
  */
 function implied(calls: string[], manifest: Manifest): string[] {
   const out = new Set(calls.filter((c) => !c.startsWith('redshift-data:')));

@@ -243,9 +243,9 @@ describe('dispatchBuilds: a model built meanwhile', () => {
     expect(sqls.some((s) => /DELETE FROM .*model_lease.*'dim_products'.*"run_id" = 'r-1'/.test(s))).toBe(
       true,
     );
-    expect(wh.sent.filter((s) => s.kind === 'submitBatch').map((s) => s.options.statementName)).toEqual([
-      'zeo:r-1:drop-old:0-0-built:0',
-    ]);
+    expect(wh.sent.filter((s) => s.kind === 'submitTransaction').map((s) => s.options.statementName)).toEqual(
+      ['zeo:r-1:drop-old:0-0-built:0'],
+    );
     expect(out).toMatchObject({ next: 'summarize', last: { finished: ['dim_products'], started: [] } });
   });
 

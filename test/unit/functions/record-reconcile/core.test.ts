@@ -24,7 +24,7 @@ describe('recordReconcile', () => {
       { warehouse: wh.port },
     );
     const [checkpoint] = wh.sent;
-    expect(checkpoint?.kind).toBe('run');
+    expect(checkpoint?.kind).toBe('runTransaction');
     expect(checkpoint?.sqls[0]).toMatch(/^DELETE FROM .*checkpoint/);
     expect(checkpoint?.sqls[0]).toContain(`'${CHECKPOINT_NAME}'`);
     expect(checkpoint?.sqls[1]).toContain("'2026-12-03 10:15:00.123456'");

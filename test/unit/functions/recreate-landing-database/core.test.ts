@@ -24,7 +24,7 @@ describe('recreateLandingDatabase', () => {
     expect(out).toEqual({ database: 'aurora_zeroetl', statements: 3, dropped: true });
     const [lookup, ...executed] = wh.sent;
     expect(lookup?.options.parameters).toEqual({ database: 'aurora_zeroetl' });
-    expect(executed.map((s) => s.kind)).toEqual(['execute', 'execute', 'execute']);
+    expect(executed.map((s) => s.kind)).toEqual(['runStatement', 'runStatement', 'runStatement']);
     const [drop, create, alter] = executed.map((s) => s.sqls[0] ?? '');
     expect(drop).toMatch(/^DROP DATABASE "aurora_zeroetl"/);
     expect(create).toContain(`"aurora_zeroetl" FROM INTEGRATION '${ID}' DATABASE "shop"`);
@@ -41,7 +41,7 @@ describe('recreateLandingDatabase', () => {
   it('a failed CREATE DATABASE fails the step before the settings are applied', async () => {
     const wh = fakeWarehouse({
       query: exists(false),
-      execute: (sql) => {
+      runStatement: (sql) => {
         if (sql.startsWith('CREATE DATABASE')) throw new WarehouseStatementError('zeo:landing failed: ERROR');
       },
     });

@@ -16,7 +16,7 @@ describe('requestTableRefresh', () => {
     const out = await requestTableRefresh({ tables }, { index, warehouse: wh.port });
     expect(out).toEqual({ requested: tables });
     expect(wh.sent).toHaveLength(1);
-    expect(wh.sent[0]?.kind).toBe('execute');
+    expect(wh.sent[0]?.kind).toBe('runStatement');
     const sql = wh.sent[0]?.sqls[0] ?? '';
     expect(sql).toMatch(/^ALTER DATABASE "aurora_zeroetl" INTEGRATION REFRESH TABLE /);
     expect(sql).toContain('"public"."orders", "public"."payments"');

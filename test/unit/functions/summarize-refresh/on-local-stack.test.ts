@@ -44,14 +44,14 @@ const refresh = {
 function warehouseAnswering(rows: Row[]): WarehousePort {
   const unused = () => Promise.reject(new Error('not used by the summary'));
   return {
-    query: async () => rows,
-    run: unused,
-    execute: unused,
-    submitBatch: unused,
+    query: async () => rows as never,
+    runTransaction: unused,
+    runStatement: unused,
+    submitTransaction: unused,
     describe: unused,
     cancel: unused,
     listStatements: unused,
-  } as unknown as WarehousePort;
+  } satisfies WarehousePort;
 }
 
 describe('SummarizeRefresh output at any size', () => {
