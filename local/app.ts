@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { PGliteInterface } from '@electric-sql/pglite';
 import { resetClients } from '../shared/aws/identity.js';
-import { serializeManifest } from '../shared/project/compile.js';
+import { indexManifest } from '../shared/graph/plan.js';
 import { loadProject } from '../shared/project/load.js';
 import type { Manifest } from '../shared/project/manifest.js';
-import { clock } from '../shared/runtime/clock.js';
 import { EXAMPLE_PROJECT } from '../shared/runtime/package-root.js';
+import type { StepWiring } from '../shared/runtime/wiring/step-wiring.js';
 import { type SnsMessage, startEventBridgeEndpoint, startSnsEndpoint } from './bus/endpoints.js';
 import { type LocalRule, loadRules, rulesMatching } from './bus/rules.js';
 import { firingsBetween } from './bus/schedules.js';
@@ -15,7 +12,7 @@ import { ManualClock } from './clock.js';
 import type { LocalEvent } from './events.js';
 import { freshPGlite } from './pglite.js';
 import { type AslDefinition, loadDefinitions, STATE_MACHINE_NAMES } from './sfn/definitions.js';
-import { localFunctions } from './sfn/functions.js';
+import { type FunctionInstrument, localFunctions } from './sfn/functions.js';
 import { type ExecutionRecord, LocalStepFunctions, type LocalStepFunctionsOptions } from './sfn/runner.js';
 import { applyLocalStackEnvironment, type LocalStack, startLocalStack } from './stack.js';
 import { loadSourceSql, type SkippedStatement, type SourceStatement } from './zero-etl/source-sql.js';
@@ -48,10 +45,22 @@ export interface LocalOrchestratorOptions {
    * setup SQL of docs/deploy.md); `[]` plays a deployment whose setup SQL was never run.
    */
   superusers?: readonly string[];
+  /** Wraps every Lambda function's invocation (tests that count or scope what each step does). */
+  instrument?: FunctionInstrument;
 }
 
 export interface LocalOrchestrator {
   manifest: Manifest;
+  /**
+   * What the handlers are given on this stack (its project, its simulated clock): a second runner
+   * over the same stack passes it to `localFunctions` so its handlers see the same.
+   */
+  wiring: Partial<StepWiring>;
+  /**
+   * Puts another compiled project in front of the handlers, as a new deployment would (the stack and
+   * its data stay); returns a function that puts the previous one back.
+   */
+  deploy(manifest: Manifest): () => void;
   stack: LocalStack;
   sfn: LocalStepFunctions;
   rules: LocalRule[];
@@ -77,20 +86,8 @@ export async function startLocalOrchestrator(
   const manifest = loadProject(options.projectDir ?? DEFAULT_LOCAL_PROJECT);
   // Everything read from files comes first, so a missing file fails before anything listens.
   const definitions = loadDefinitions();
-  const manifestDir = mkdtempSync(join(tmpdir(), 'zeo-local-'));
-  const manifestPath = join(manifestDir, 'manifest.json');
-  writeFileSync(manifestPath, serializeManifest(manifest));
-  const previousManifest = process.env.ZEO_MANIFEST_PATH;
-  process.env.ZEO_MANIFEST_PATH = manifestPath;
   // What has been started, closed in reverse order by close() or by a start that fails half-way.
-  const opened: { close: () => Promise<void> }[] = [
-    {
-      close: async () => {
-        restoreEnv('ZEO_MANIFEST_PATH', previousManifest);
-        rmSync(manifestDir, { recursive: true, force: true });
-      },
-    },
-  ];
+  const opened: { close: () => Promise<void> }[] = [];
   const closeAll = async () => {
     const failures: unknown[] = [];
     for (const part of opened.splice(0).reverse()) await part.close().catch((e: unknown) => failures.push(e));
@@ -117,7 +114,7 @@ async function startWith(
   opened: { close: () => Promise<void> }[],
   closeAll: () => Promise<void>,
 ): Promise<LocalOrchestrator> {
-  const rules = loadRules();
+  const rules = loadRules(manifest);
   let sourceWarnings: SkippedStatement[] = [];
   let sourceDb: PGliteInterface | undefined;
   if (options.source) {
@@ -165,10 +162,8 @@ async function startWith(
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridge.endpoint;
   process.env.AWS_ENDPOINT_URL_SNS = sns.endpoint;
   resetClients();
-  const restoreClock = clock.use(simulated);
   opened.push({
     close: async () => {
-      restoreClock();
       restoreStackEnv();
       restoreEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', previousBus.eb);
       restoreEnv('AWS_ENDPOINT_URL_SNS', previousBus.sns);
@@ -182,9 +177,12 @@ async function startWith(
     settings: project.landing.settings,
   });
 
+  // The handlers run with this project and on the simulated clock, given to them (not patched in).
+  let deployed = indexManifest(manifest);
+  const wiring: Partial<StepWiring> = { manifest: () => deployed, now: () => simulated.now() };
   const sfn = new LocalStepFunctions({
     definitions,
-    functions: localFunctions(stack.identities),
+    functions: localFunctions(stack.identities, wiring, options.instrument),
     region: stack.region,
     account: stack.account,
     waitMs: () => options.waitMs ?? 0,
@@ -210,6 +208,14 @@ async function startWith(
 
   return {
     manifest,
+    wiring,
+    deploy(next) {
+      const previous = deployed;
+      deployed = indexManifest(next);
+      return () => {
+        deployed = previous;
+      };
+    },
     stack,
     sfn,
     rules,

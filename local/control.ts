@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { indexManifest } from '../shared/graph/plan.js';
-import { clock } from '../shared/runtime/clock.js';
 import { integrationsFor } from '../shared/runtime/wiring/integrations.js';
 import { warehouseFor } from '../shared/runtime/wiring/warehouse.js';
 import { collectStatus, type StatusReport } from '../shared/status/report.js';
@@ -117,7 +116,7 @@ export function localStatus(app: LocalOrchestrator): Promise<StatusReport> {
       app.sfn.executions
         .filter((e) => e.status === 'RUNNING')
         .map((e) => ({ stateMachine: e.machine, name: e.name, started: e.startedAt.toISOString() })),
-    now: clock.now,
+    now: () => app.stack.clock.now(),
   });
 }
 

@@ -1,4 +1,5 @@
-import { type LocalOrchestrator, startLocalOrchestrator } from './app.js';
+import { type LocalOrchestrator, type LocalOrchestratorOptions, startLocalOrchestrator } from './app.js';
+import { MACHINE_NAME_OF_ID } from './sfn/definitions.js';
 import type { EventLog, ExecutionRecord } from './sfn/runner.js';
 
 /**
@@ -38,12 +39,7 @@ export interface ScenarioSummary {
   simulatedHours: number;
 }
 
-const MACHINE_LABEL: Record<string, string> = {
-  CuratedRefreshStateMachine: 'curated-refresh',
-  ResyncRecoveryStateMachine: 'resync-recovery',
-  IntegrationRecoveryStateMachine: 'integration-recovery',
-  ReconcileStateMachine: 'reconcile',
-};
+const MACHINE_LABEL = MACHINE_NAME_OF_ID;
 
 function expect(condition: boolean, message: string): asserts condition {
   if (!condition) throw new ScenarioFailure(message);
@@ -65,10 +61,17 @@ function finished(app: LocalOrchestrator, machine: string, since: number): Execu
   return app.sfn.executions.slice(since).filter((e) => e.machine === machine);
 }
 
-export async function runScenario(reporter: ScenarioReporter): Promise<ScenarioSummary> {
+/** What a caller may add to the scenario's stack (tests that instrument every step). */
+export type ScenarioOptions = Pick<LocalOrchestratorOptions, 'instrument'>;
+
+export async function runScenario(
+  reporter: ScenarioReporter,
+  options: ScenarioOptions = {},
+): Promise<ScenarioSummary> {
   const started = Date.now();
   reporter.step('Start the embedded stack: Aurora source, zero-ETL integration, initial load');
   const app = await startLocalOrchestrator({
+    ...options,
     // A fixed simulated start: which hourly firings fall inside each step (and so what each step
     // rebuilds) must not depend on the time of day the scenario runs.
     startAt: SCENARIO_START,

@@ -51,8 +51,12 @@ function fitName(name, max) {
   return `${name.slice(0, max - hash.length - 1).replace(/-+$/, '')}-${hash}`;
 }
 
-/** The Serverless service (serverless.yml `service:`): the project's deployment prefix. */
-module.exports.service = () => serviceOf(manifest().project);
+/**
+ * The Serverless service (serverless.yml `service:`): the project's deployment prefix. The local
+ * stack (local/bus/rules.ts) passes the compiled project it runs as `compiled`; the Framework passes
+ * only its context, and the project is read from ZEO_MANIFEST_PATH or .build/manifest.json.
+ */
+module.exports.service = (_context, compiled) => serviceOf((compiled ?? manifest()).project);
 
 /**
  * The resolved deployment. A stage or Region that cannot be part of every name fails the packaging
@@ -136,11 +140,13 @@ module.exports.watchdogName = (context) => {
  * One EventBridge schedule per refresh group → curated-refresh { group, trigger: schedule }, named
  * `<service>-<stage>-refresh-<group>` (64, shortened with a hash after the stage is known, so two long
  * group names with a common start still get two names). Called without a context (the local stack's
- * local/bus/rules.ts), the name keeps the Framework's variables for it to fill in.
+ * local/bus/rules.ts, which passes the compiled project it runs as `compiled`), the name keeps the
+ * Framework's variables for it to fill in.
  */
-module.exports.groupSchedules = (context) => {
+module.exports.groupSchedules = (context, compiled) => {
+  const { project } = compiled ?? manifest();
   const schedules = (name) =>
-    Object.entries(manifest().project.groups).map(([group, config]) => ({
+    Object.entries(project.groups).map(([group, config]) => ({
       schedule: {
         name: name(group),
         description: config.description ?? `curated refresh of group ${group}`,

@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadDefinitions } from '../../local/sfn/definitions.js';
 import { eventPayloads, historyWeight, type StateIndex, stateIndex } from '../../local/sfn/history.js';
 import { type EventLog, type ExecutionRecord, LocalStepFunctions } from '../../local/sfn/runner.js';
 import { WAREHOUSE_ROLE_ENV } from '../../shared/aws/warehouse-role.js';
-import { serializeManifest } from '../../shared/project/compile.js';
+import { indexManifest } from '../../shared/graph/plan.js';
 import type { Manifest } from '../../shared/project/manifest.js';
 import { MAX_WAIT_SECONDS, MIN_LOOK_SECONDS } from '../../shared/refresh/polling.js';
-import { clock } from '../../shared/runtime/clock.js';
+import type { StepWiring } from '../../shared/runtime/wiring/step-wiring.js';
 import { type DataApiCounts, installModeledDataApi, type ModeledDataApi } from './modeled-data-api.js';
 import type { CallRate, DataApiRate } from './results.js';
 import { type FunctionUsage, onVirtualTime, timedFunctions } from './sim-runner.js';
@@ -131,28 +128,23 @@ export class RefreshBench {
     private readonly cleanup: () => void,
   ) {}
 
+  /** The handlers run with this project and on virtual time. */
+  private get wiring(): Partial<StepWiring> {
+    const index = indexManifest(this.manifest);
+    return { manifest: () => index, now: () => this.vt.date() };
+  }
+
   static async create(manifest: Manifest, durations: ReadonlyMap<string, number>): Promise<RefreshBench> {
-    const dir = mkdtempSync(join(tmpdir(), 'zeo-bench-'));
-    const manifestPath = join(dir, 'manifest.json');
-    writeFileSync(manifestPath, serializeManifest(manifest));
-    const previousManifest = process.env.ZEO_MANIFEST_PATH;
-    process.env.ZEO_MANIFEST_PATH = manifestPath;
     // The Data API steps sign as the stack's warehouse role (shared/aws/redshift-data-client.ts); the modeled Data
     // API replaces the client's send, so the role is never assumed, but it must be named.
     const previousRole = process.env[WAREHOUSE_ROLE_ENV];
     process.env[WAREHOUSE_ROLE_ENV] ||= 'arn:aws:iam::123456789012:role/zeo-bench-warehouse';
-    let restoreClock: () => void = () => undefined;
     const cleanup = () => {
-      restoreClock();
-      if (previousManifest === undefined) delete process.env.ZEO_MANIFEST_PATH;
-      else process.env.ZEO_MANIFEST_PATH = previousManifest;
       if (previousRole === undefined) delete process.env[WAREHOUSE_ROLE_ENV];
       else process.env[WAREHOUSE_ROLE_ENV] = previousRole;
-      rmSync(dir, { recursive: true, force: true });
     };
-    // One clock for the Data API model and for the handlers' notion of "now".
+    // One clock for the Data API model and for the handlers' notion of "now" (given to them as wiring).
     const vt = new VirtualTime(SIM_START);
-    restoreClock = clock.use({ now: () => vt.date() });
     const dataApi = await installModeledDataApi({ vt, manifest, durations });
     return new RefreshBench(manifest, vt, dataApi, cleanup);
   }
@@ -263,7 +255,7 @@ export class RefreshBench {
     };
     const sfn = new LocalStepFunctions({
       definitions,
-      functions: timedFunctions(localFunctions(), vt, usage, (key) => {
+      functions: timedFunctions(localFunctions(undefined, this.wiring), vt, usage, (key) => {
         if (key === 'planRefresh' && planQueries === undefined) planQueries = [...dataApi.queries];
       }),
       onEvent,

@@ -1,5 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
+import { STATE_MACHINE_NAMES } from '../../local/sfn/definitions.js';
 import type { DoctorCheck } from '../../shared/doctor/checks.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { indexManifest } from '../../shared/graph/plan.js';
@@ -11,7 +12,7 @@ import { printJson, style } from '../output.js';
 import { useWarehouseRole, WAREHOUSE_ROLE_FLAG, WAREHOUSE_ROLE_HELP } from '../warehouse-role.js';
 
 /** The deployed state machines' names on a stage (serverless.yml `name:`). */
-const MACHINES = ['curated-refresh', 'resync-recovery', 'integration-recovery', 'reconcile'];
+const MACHINES = Object.keys(STATE_MACHINE_NAMES);
 
 function print(checks: readonly DoctorCheck[]): void {
   for (const c of checks) {

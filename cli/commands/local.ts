@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Injection } from '../../local/control.js';
+import { MACHINE_NAME_OF_ID } from '../../local/sfn/definitions.js';
 import type { EventLog, ExecutionRecord } from '../../local/sfn/runner.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import { EXAMPLE_PROJECT } from '../../shared/runtime/package-root.js';
@@ -10,12 +11,7 @@ import { printJson, style } from '../output.js';
 import { table } from '../table.js';
 import { tickLine } from '../tick-line.js';
 
-const LABEL: Record<string, string> = {
-  CuratedRefreshStateMachine: 'curated-refresh',
-  ResyncRecoveryStateMachine: 'resync-recovery',
-  IntegrationRecoveryStateMachine: 'integration-recovery',
-  ReconcileStateMachine: 'reconcile',
-};
+const LABEL = MACHINE_NAME_OF_ID;
 
 /** One line per execution that matters and per model build, so the log reads like a run book. */
 function progress(record: ExecutionRecord, event: EventLog): void {

@@ -2,15 +2,28 @@ import { clock } from '../../shared/runtime/clock.js';
 import { runtimeManifest } from '../../shared/runtime/deployed-manifest.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
 import { integrationsFor } from '../../shared/runtime/wiring/integrations.js';
+import type { StepWiring } from '../../shared/runtime/wiring/step-wiring.js';
 import { warehouseFor } from '../../shared/runtime/wiring/warehouse.js';
 import { AssessStateEvent, assessState } from './core.js';
 
-export const handler = taskHandler(AssessStateEvent, (event) => {
-  const index = runtimeManifest();
-  return assessState(event, {
-    index,
-    warehouse: warehouseFor(index),
-    integrations: integrationsFor(),
-    now: clock.now,
+/**
+ * The step with its dependencies given: the deployed `handler` below passes the production wiring,
+ * the local stack its own manifest and simulated clock.
+ */
+export const createHandler = (wiring: Pick<StepWiring, 'manifest' | 'warehouse' | 'integrations' | 'now'>) =>
+  taskHandler(AssessStateEvent, (event) => {
+    const index = wiring.manifest();
+    return assessState(event, {
+      index,
+      warehouse: wiring.warehouse(index),
+      integrations: wiring.integrations(),
+      now: wiring.now,
+    });
   });
+
+export const handler = createHandler({
+  manifest: runtimeManifest,
+  warehouse: warehouseFor,
+  integrations: integrationsFor,
+  now: clock.now,
 });

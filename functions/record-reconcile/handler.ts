@@ -1,8 +1,16 @@
 import { runtimeManifest } from '../../shared/runtime/deployed-manifest.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
+import type { StepWiring } from '../../shared/runtime/wiring/step-wiring.js';
 import { warehouseFor } from '../../shared/runtime/wiring/warehouse.js';
 import { RecordReconcileEvent, recordReconcile } from './core.js';
 
-export const handler = taskHandler(RecordReconcileEvent, (event) =>
-  recordReconcile(event, { warehouse: warehouseFor(runtimeManifest()) }),
-);
+/**
+ * The step with its dependencies given: the deployed `handler` below passes the production wiring,
+ * the local stack its own manifest and simulated clock.
+ */
+export const createHandler = (wiring: Pick<StepWiring, 'manifest' | 'warehouse'>) =>
+  taskHandler(RecordReconcileEvent, (event) =>
+    recordReconcile(event, { warehouse: wiring.warehouse(wiring.manifest()) }),
+  );
+
+export const handler = createHandler({ manifest: runtimeManifest, warehouse: warehouseFor });

@@ -1,9 +1,17 @@
 import { runtimeManifest } from '../../shared/runtime/deployed-manifest.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
+import type { StepWiring } from '../../shared/runtime/wiring/step-wiring.js';
 import { warehouseFor } from '../../shared/runtime/wiring/warehouse.js';
 import { RequestTableRefreshEvent, requestTableRefresh } from './core.js';
 
-export const handler = taskHandler(RequestTableRefreshEvent, (event) => {
-  const index = runtimeManifest();
-  return requestTableRefresh(event, { index, warehouse: warehouseFor(index) });
-});
+/**
+ * The step with its dependencies given: the deployed `handler` below passes the production wiring,
+ * the local stack its own manifest and simulated clock.
+ */
+export const createHandler = (wiring: Pick<StepWiring, 'manifest' | 'warehouse'>) =>
+  taskHandler(RequestTableRefreshEvent, (event) => {
+    const index = wiring.manifest();
+    return requestTableRefresh(event, { index, warehouse: wiring.warehouse(index) });
+  });
+
+export const handler = createHandler({ manifest: runtimeManifest, warehouse: warehouseFor });

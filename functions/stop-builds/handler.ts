@@ -1,10 +1,18 @@
 import { clock } from '../../shared/runtime/clock.js';
 import { runtimeManifest } from '../../shared/runtime/deployed-manifest.js';
 import { taskHandler } from '../../shared/runtime/task-handler.js';
+import type { StepWiring } from '../../shared/runtime/wiring/step-wiring.js';
 import { warehouseFor } from '../../shared/runtime/wiring/warehouse.js';
 import { StopBuildsEvent, stopBuilds } from './core.js';
 
-export const handler = taskHandler(StopBuildsEvent, (event) => {
-  const index = runtimeManifest();
-  return stopBuilds(event, { index, warehouse: warehouseFor(index), now: clock.now });
-});
+/**
+ * The step with its dependencies given: the deployed `handler` below passes the production wiring,
+ * the local stack its own manifest and simulated clock.
+ */
+export const createHandler = (wiring: Pick<StepWiring, 'manifest' | 'warehouse' | 'now'>) =>
+  taskHandler(StopBuildsEvent, (event) => {
+    const index = wiring.manifest();
+    return stopBuilds(event, { index, warehouse: wiring.warehouse(index), now: wiring.now });
+  });
+
+export const handler = createHandler({ manifest: runtimeManifest, warehouse: warehouseFor, now: clock.now });

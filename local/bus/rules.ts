@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { parse } from 'yaml';
+import type { Manifest } from '../../shared/project/manifest.js';
 import { packagePath } from '../../shared/runtime/package-root.js';
 import type { LocalEvent } from '../events.js';
+import { readServerlessFile } from '../service.js';
 
 /**
  * The EventBridge rules and schedules of serverless.yml, read from the file itself so the local stack
@@ -26,40 +26,43 @@ interface ServerlessEvents {
   schedule?: { name?: string; rate: string[]; input?: unknown; enabled?: boolean };
 }
 
-interface ServerlessFile {
-  service: string;
-  params?: { default?: Record<string, string> };
-  stepFunctions: { stateMachines: Record<string, { id: string; events?: ServerlessEvents[] | string }> };
-}
-
 const require = createRequire(import.meta.url);
 
-/** Resolves the two variable forms serverless.yml uses for triggers: params and the config script. */
-function resolveVariables(value: unknown, params: Record<string, string>): unknown {
+/**
+ * Resolves the two variable forms serverless.yml uses for triggers: params and the config script,
+ * whose functions are given the compiled project the local stack runs (as they read the packaged one).
+ */
+function resolveVariables(value: unknown, params: Record<string, string>, manifest: Manifest): unknown {
   if (typeof value === 'string') {
     const file = /^\$\{file\(\.\/scripts\/serverless-config\.cjs\):(\w+)\}$/.exec(value);
     if (file?.[1]) {
-      const config = require('../../scripts/serverless-config.cjs') as Record<string, () => unknown>;
+      const config = require('../../scripts/serverless-config.cjs') as Record<
+        string,
+        (context: undefined, compiled: Manifest) => unknown
+      >;
       const fn = config[file[1]];
       if (!fn) throw new Error(`scripts/serverless-config.cjs has no ${file[1]}`);
-      return resolveVariables(fn(), params);
+      return resolveVariables(fn(undefined, manifest), params, manifest);
     }
     return value
       .replace(/\$\{param:(\w+)\}/g, (whole, name: string) => params[name] ?? whole)
       .replace(/\$\{self:service\}/g, params['self:service'] ?? 'service')
       .replace(/\$\{sls:stage\}/g, params['sls:stage'] ?? 'local');
   }
-  if (Array.isArray(value)) return value.map((v) => resolveVariables(v, params));
+  if (Array.isArray(value)) return value.map((v) => resolveVariables(v, params, manifest));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveVariables(v, params)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveVariables(v, params, manifest)]),
+    );
   }
   return value;
 }
 
-export function loadRules(path = packagePath('serverless.yml')): LocalRule[] {
-  const file = parse(readFileSync(path, 'utf8')) as ServerlessFile;
+/** The rules and schedules a deployment of `manifest` would have. */
+export function loadRules(manifest: Manifest, path = packagePath('serverless.yml')): LocalRule[] {
+  const file = readServerlessFile(path);
   // `service:` is the project's deployment prefix, from the config script like the schedules.
-  const service = resolveVariables(file.service, {});
+  const service = resolveVariables(file.service, {}, manifest);
   const params = {
     ...(file.params?.default ?? {}),
     'self:service': typeof service === 'string' ? service : 'service',
@@ -67,7 +70,8 @@ export function loadRules(path = packagePath('serverless.yml')): LocalRule[] {
   };
   const rules: LocalRule[] = [];
   for (const [key, machine] of Object.entries(file.stepFunctions.stateMachines)) {
-    const events = (resolveVariables(machine.events ?? [], params) as ServerlessEvents[]) ?? [];
+    const events =
+      (resolveVariables(machine.events ?? [], params, manifest) as ServerlessEvents[] | undefined) ?? [];
     events.forEach((event, i) => {
       if (event.eventBridge) {
         rules.push({

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packagePath } from '../../shared/runtime/package-root.js';
+import { serviceStateMachines } from '../service.js';
 
 /** A state (or nested Map state) of an ASL definition, as far as the local runner needs to know. */
 export interface AslState {
@@ -20,21 +21,22 @@ export interface AslDefinition {
   [key: string]: unknown;
 }
 
-/** The state machines of serverless.yml: logical id → ASL file. */
-export const STATE_MACHINE_FILES: Record<string, string> = {
-  CuratedRefreshStateMachine: 'curated-refresh.asl.json',
-  ResyncRecoveryStateMachine: 'resync-recovery.asl.json',
-  IntegrationRecoveryStateMachine: 'integration-recovery.asl.json',
-  ReconcileStateMachine: 'reconcile.asl.json',
-};
+const MACHINES = serviceStateMachines();
 
-/** The CLI/console names of the public state machines. */
-export const STATE_MACHINE_NAMES: Record<string, string> = {
-  'curated-refresh': 'CuratedRefreshStateMachine',
-  'resync-recovery': 'ResyncRecoveryStateMachine',
-  'integration-recovery': 'IntegrationRecoveryStateMachine',
-  reconcile: 'ReconcileStateMachine',
-};
+/** The state machines of serverless.yml: logical id → ASL file. */
+export const STATE_MACHINE_FILES: Record<string, string> = Object.fromEntries(
+  MACHINES.map((m) => [m.id, m.file]),
+);
+
+/** The CLI/console names of the state machines (`curated-refresh`) → logical id. */
+export const STATE_MACHINE_NAMES: Record<string, string> = Object.fromEntries(
+  MACHINES.map((m) => [m.name, m.id]),
+);
+
+/** Logical id → CLI/console name (`CuratedRefreshStateMachine` → `curated-refresh`). */
+export const MACHINE_NAME_OF_ID: Record<string, string> = Object.fromEntries(
+  MACHINES.map((m) => [m.id, m.name]),
+);
 
 export function loadDefinitions(dir = packagePath('statemachines')): Record<string, AslDefinition> {
   return Object.fromEntries(

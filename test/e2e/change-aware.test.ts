@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalOrchestrator, startLocalOrchestrator } from '../../local/app.js';
 import { LEASE_RETRY_SECONDS } from '../../shared/refresh/polling.js';
 import { buildStatementPrefix } from '../../shared/sql/build.js';
-import { shopFile, useShopVariant } from '../helpers/manifest-variant.js';
+import { deployShopVariant, shopFile } from '../helpers/manifest-variant.js';
 
 /**
  * Change-aware refreshes on the embedded stack: real replication positions from the simulator, the
@@ -85,7 +85,7 @@ describe('End to end on the local stack: change-aware refreshes', () => {
   });
 
   it("editing a model's SQL rebuilds it and its descendants only", async () => {
-    restoreManifest = useShopVariant({
+    restoreManifest = deployShopVariant(app, {
       'models/fct_orders.sql': `${shopFile('models/fct_orders.sql')}\nwhere o.order_id > 0`,
     });
     const { built } = await refresh();
@@ -119,7 +119,7 @@ describe('End to end on the local stack: change-aware refreshes', () => {
   });
 
   it('lag tolerance leaves a changed model alone until its last build is old enough', async () => {
-    restoreManifest = useShopVariant({
+    restoreManifest = deployShopVariant(app, {
       'models/fct_shipments.yml': shopFile('models/fct_shipments.yml').replace(
         'dist: even',
         'dist: even\nlag_tolerance: 2 hours',

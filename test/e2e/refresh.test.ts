@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalOrchestrator, startLocalOrchestrator } from '../../local/app.js';
-import { shopFile, useShopVariant } from '../helpers/manifest-variant.js';
+import { deployShopVariant, shopFile } from '../helpers/manifest-variant.js';
 import { oracleSql } from '../helpers/oracle.js';
 
 /** curated-refresh end to end on the embedded stack: real SQL, real replication, real state machines. */
@@ -81,7 +81,7 @@ describe('End to end on the local stack: curated refresh', () => {
 
   it('a NULL in a NOT NULL column fails the model, keeps its old rows, skips only its descendants', async () => {
     const before = await checksum('reporting.stg_order_lines');
-    restoreManifest = useShopVariant({
+    restoreManifest = deployShopVariant(app, {
       'models/stg_order_lines.sql': shopFile('models/stg_order_lines.sql').replace(
         'i.quantity,',
         'case when i.line_no = 2 then null else i.quantity end as quantity,',
@@ -105,7 +105,7 @@ describe('End to end on the local stack: curated refresh', () => {
 
   it('a duplicate unique key fails the model and keeps its old rows', async () => {
     const before = await checksum('reporting.dim_products');
-    restoreManifest = useShopVariant({
+    restoreManifest = deployShopVariant(app, {
       'models/dim_products.sql': `${shopFile('models/dim_products.sql')}\nunion all select product_id, sku, name, category, unit_price, active from {{ source('public', 'products') }} where product_id = 3`,
     });
     const run = app.start('curated-refresh', { select: 'dim_products+' }, 'e2e-dup');

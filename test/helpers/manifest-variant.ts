@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LocalOrchestrator } from '../../local/app.js';
 import { compileProject, serializeManifest } from '../../shared/project/compile.js';
 import { shopSources, withFiles } from './project.js';
 
@@ -24,6 +25,17 @@ export function useShopVariant(
     if (previous === undefined) delete process.env.ZEO_MANIFEST_PATH;
     else process.env.ZEO_MANIFEST_PATH = previous;
   };
+}
+
+/**
+ * Compiles a variant of the shop project and deploys it to a running local orchestrator (its handlers
+ * run with it from now on). Returns a function that puts the previous project back.
+ */
+export function deployShopVariant(
+  app: Pick<LocalOrchestrator, 'deploy'>,
+  changes: Record<string, string | undefined>,
+): () => void {
+  return app.deploy(compileProject(withFiles(shopSources(), changes)));
 }
 
 export function shopFile(path: string): string {

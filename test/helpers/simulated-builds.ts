@@ -125,7 +125,10 @@ export class SimulatedBuilds {
 
   /** A runner of the real ASL and handlers whose DispatchBuilds goes through `beforeTick` (and `hooks`). */
   runner(hooks: TickHooks = {}): LocalStepFunctions {
-    const functions: Record<string, LocalFunction> = localFunctions(this.app.stack.identities);
+    const functions: Record<string, LocalFunction> = localFunctions(
+      this.app.stack.identities,
+      this.app.wiring,
+    );
     const real = functions.dispatchBuilds;
     if (!real) throw new Error('no dispatchBuilds function');
     functions.dispatchBuilds = async (payload) => {

@@ -27,7 +27,7 @@ let logStart = 0;
 
 beforeAll(async () => {
   app = await startApp();
-  fns = localFunctions();
+  fns = localFunctions(undefined, app.wiring);
   logStart = app.stack.dataApi.log.length;
 }, 300_000);
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../local/polyfills.js';
 import { runScenario } from '../../local/scenario.js';
-import { HANDLERS } from '../../local/sfn/functions.js';
+import type { FunctionInstrument } from '../../local/sfn/functions.js';
 import { REPO_ROOT, Recorder } from './support/results.js';
 
 /**
@@ -39,19 +39,17 @@ interface Invocation {
 }
 const scope = new AsyncLocalStorage<Invocation>();
 const invocations: Invocation[] = [];
-const originals = { ...HANDLERS };
 const send = RedshiftDataClient.prototype.send;
 
+// Each step invocation runs inside a scope that counts its own requests (the local runner calls them
+// in-process, so the invocations of different steps are told apart by async context).
+const countingInvocations: FunctionInstrument = (key, fn) => (payload) => {
+  const record: Invocation = { key, waited: 0, longestWait: 0 };
+  invocations.push(record);
+  return scope.run(record, () => fn(payload));
+};
+
 beforeAll(async () => {
-  // Each handler runs inside a scope that counts its own requests (the local runner calls them
-  // in-process, so the invocations of different steps are told apart by async context).
-  for (const [key, handler] of Object.entries(originals)) {
-    HANDLERS[key] = (event, context) => {
-      const record: Invocation = { key, waited: 0, longestWait: 0 };
-      invocations.push(record);
-      return scope.run(record, () => handler(event, context));
-    };
-  }
   const counting = function (this: RedshiftDataClient, ...args: Parameters<RedshiftDataClient['send']>) {
     const record = scope.getStore();
     const wait = (args[0] as { input?: { WaitTimeSeconds?: number } }).input?.WaitTimeSeconds ?? 0;
@@ -62,12 +60,14 @@ beforeAll(async () => {
     return (send as (...a: unknown[]) => unknown).apply(this, args);
   };
   RedshiftDataClient.prototype.send = counting as typeof send;
-  await runScenario({ step: () => undefined, info: () => undefined, ok: () => undefined });
+  await runScenario(
+    { step: () => undefined, info: () => undefined, ok: () => undefined },
+    { instrument: countingInvocations },
+  );
 }, 600_000);
 
 afterAll(() => {
   RedshiftDataClient.prototype.send = send;
-  Object.assign(HANDLERS, originals);
 });
 
 describe('runtime budget of every step', () => {

@@ -1,10 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import validate from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { allStates, loadDefinitions, STATE_MACHINE_FILES } from '../../local/sfn/definitions.js';
-import { HANDLERS } from '../../local/sfn/functions.js';
+import {
+  allStates,
+  loadDefinitions,
+  STATE_MACHINE_FILES,
+  STATE_MACHINE_NAMES,
+} from '../../local/sfn/definitions.js';
+import { FUNCTIONS } from '../../local/sfn/functions.js';
+import { STATE_MACHINE_INPUTS } from '../../shared/contracts/state-machine-inputs.js';
 import * as errors from '../../shared/errors.js';
 
 const require = createRequire(import.meta.url);
@@ -105,10 +111,25 @@ describe('Lambda steps', () => {
     expect(errorNames).toContain('CuratedRefreshFailedError');
   });
 
-  it('every serverless.yml function has a handler file and a local handler, and nothing else does', () => {
+  it('every serverless.yml function has a handler module with a handler and a createHandler, and every handler module is in serverless.yml', async () => {
     for (const [key, fn] of Object.entries(serverless.functions)) {
-      expect(existsSync(fn.handler.replace(/\.handler$/, '.ts')), key).toBe(true);
+      const path = fn.handler.replace(/\.handler$/, '.ts');
+      expect(existsSync(path), key).toBe(true);
+      const module = (await import(`../../${path}`)) as Record<string, unknown>;
+      expect(typeof module.handler, `${path} handler`).toBe('function');
+      expect(typeof module.createHandler, `${path} createHandler`).toBe('function');
     }
-    expect(Object.keys(HANDLERS).sort()).toEqual(Object.keys(serverless.functions).sort());
+    // The local stack's table is derived from serverless.yml: a step folder missing there runs nowhere.
+    const folders = readdirSync('functions').filter((d) => existsSync(`functions/${d}/handler.ts`));
+    expect(folders.map((d) => `functions/${d}/handler`).sort()).toEqual(
+      FUNCTIONS.map((f) => f.module).sort(),
+    );
+    expect(FUNCTIONS.map((f) => f.key).sort()).toEqual(Object.keys(serverless.functions).sort());
+  });
+
+  it('the local stack runs exactly the state machines of serverless.yml, and every one has an input schema', () => {
+    const ids = Object.values(serverless.stepFunctions.stateMachines).map((m) => m.id);
+    expect(Object.keys(STATE_MACHINE_FILES).sort()).toEqual([...ids].sort());
+    expect(Object.keys(STATE_MACHINE_NAMES).sort()).toEqual(Object.keys(STATE_MACHINE_INPUTS).sort());
   });
 });

@@ -293,7 +293,7 @@ export function customRunner(
   overrides: Record<string, (payload: unknown, real: LocalFunction) => Promise<unknown>>,
   onWait?: (seconds: number) => Promise<void>,
 ): LocalStepFunctions {
-  const real = localFunctions();
+  const real = localFunctions(undefined, app.wiring);
   const functions: Record<string, LocalFunction> = { ...real };
   for (const [key, override] of Object.entries(overrides)) {
     const original = real[key];

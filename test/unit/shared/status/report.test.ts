@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatStatus } from '../../../../cli/status-view.js';
 import { type LocalOrchestrator, startLocalOrchestrator } from '../../../../local/app.js';
 import { localStatus } from '../../../../local/control.js';
-import { clock } from '../../../../shared/runtime/clock.js';
 import type { ModelStatus } from '../../../../shared/status/report.js';
 import { SHOP_PROJECT } from '../../../helpers/project.js';
 
@@ -19,10 +18,10 @@ let nth = 0;
 
 /** A refresh run to its end, with the warehouse clock's time (simulated on the local stack) around it. */
 async function refresh(input: Record<string, unknown>) {
-  const before = clock.now().getTime();
+  const before = app.stack.clock.now().getTime();
   const record = await app.start(REFRESH, input, `status-${++nth}`).done;
   await app.settle();
-  return { ...record, before, after: clock.now().getTime() };
+  return { ...record, before, after: app.stack.clock.now().getTime() };
 }
 
 const modelOf = (models: ModelStatus[], name: string): ModelStatus => {
