@@ -409,10 +409,6 @@ function positionOf(index: IndexedManifest, model: string): number {
   return positionsOf(index).get(model) ?? -1;
 }
 
-/**
- * The pending descendants of failed models, each skipped naming the failed upstream it waited on
- * (the nearest one, found breadth first), recorded once in the run log by the caller's batch.
- */
 /** Longest chain of expected seconds from each pending model to the end of the DAG (60 s when unknown). */
 function remainingChain(
   index: IndexedManifest,

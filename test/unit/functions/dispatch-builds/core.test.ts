@@ -14,10 +14,11 @@ import { fakeWarehouse, shopIndex } from '../../../helpers/fake-ports.js';
 
 /**
  * dispatchBuilds over a fake warehouse (running statements listed, descriptions by id, lease rows by
- * model): the failure branches the embedded-stack test (test/unit/functions/dispatch-builds.test.ts)
- * does not reach — a statement the Data API forgot, a build still running after 24 hours, more
- * failures than a tick records, the failing statement of a batch, a REFRESH whose outcome is not
- * known yet — and a model another run (or this one) built meanwhile.
+ * model): the failure branches the embedded-stack test
+ * (test/unit/functions/dispatch-builds/on-local-stack.test.ts) does not reach — a statement the Data
+ * API forgot, a build still running after 24 hours, more failures than a tick records, the failing
+ * statement of a batch, a REFRESH whose outcome is not known yet — and a model another run (or this
+ * one) built meanwhile.
  */
 
 const index = shopIndex();

@@ -8,7 +8,7 @@ import { fakeWarehouse, shopIndex } from '../../../helpers/fake-ports.js';
  * summarizeRefresh over a fake warehouse answering the run's outcomes and a recording notifier: a
  * selected model without any outcome counts as failed (missing), the failure report keeps whole
  * errors, the notifications sent for a success, a failure and deferred models, and rows of another
- * status are left out. (Size bounds: test/unit/functions/summarize-refresh.test.ts.)
+ * status are left out. (Size bounds: test/unit/functions/summarize-refresh/on-local-stack.test.ts.)
  */
 
 const index = shopIndex();
