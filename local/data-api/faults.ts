@@ -11,8 +11,11 @@ export type DataApiOperation =
   | 'ListStatements';
 
 export interface ApiFault {
-  /** The operation to fail, or `*` for all of them. */
-  operation: DataApiOperation | '*';
+  /**
+   * The operation to fail, several sharing one count (e.g. both submissions: the next N submissions
+   * fail, whichever operation makes them), or `*` for all of them.
+   */
+  operation: DataApiOperation | readonly DataApiOperation[] | '*';
   errorType: DataApiErrorType;
   /** How many calls fail (default 1). */
   times?: number;
@@ -33,6 +36,18 @@ export interface StatementFailure {
   times?: number;
 }
 
+/**
+ * Matching statements report STARTED for their first `looks` looks (each DescribeStatement of them, each
+ * ListStatements page that lists them), whatever they really reached: a long-running statement without
+ * real waiting, so a test can count how often the caller looks. They run as usual meanwhile.
+ */
+export interface StatementDelay {
+  match?: (statement: StatementInfo) => boolean;
+  looks: number;
+  /** How many statements it applies to (default: every matching one until cleared). */
+  times?: number;
+}
+
 /** Statements that match stay STARTED (before touching the database) until `release()`. */
 export interface StatementHold {
   release(): void;
@@ -46,6 +61,7 @@ export class FaultBook {
   #apiFaults: (ApiFault & { remaining: number })[] = [];
   #failures: (StatementFailure & { remaining: number })[] = [];
   #holds: HoldImpl[] = [];
+  #delays: (StatementDelay & { remaining: number })[] = [];
 
   addApiFault(fault: ApiFault): void {
     this.#apiFaults.push({ ...fault, remaining: fault.times ?? 1 });
@@ -54,7 +70,11 @@ export class FaultBook {
   /** The fault to answer this call with, if one is armed (consumes one use). */
   takeApiFault(operation: DataApiOperation): ApiFault | undefined {
     const fault = this.#apiFaults.find(
-      (f) => f.remaining > 0 && (f.operation === '*' || f.operation === operation),
+      (f) =>
+        f.remaining > 0 &&
+        (f.operation === '*' ||
+          f.operation === operation ||
+          (Array.isArray(f.operation) && f.operation.includes(operation))),
     );
     if (fault) fault.remaining--;
     return fault;
@@ -68,6 +88,18 @@ export class FaultBook {
     const failure = this.#failures.find((f) => f.remaining > 0 && (f.match?.(statement) ?? true));
     if (failure) failure.remaining--;
     return failure?.error;
+  }
+
+  addDelay(delay: StatementDelay): void {
+    this.#delays.push({ ...delay, remaining: delay.times ?? Number.POSITIVE_INFINITY });
+  }
+
+  /** How many looks a newly submitted statement answers STARTED (0 without a matching delay). */
+  takeDelay(statement: StatementInfo): number {
+    const delay = this.#delays.find((d) => d.remaining > 0 && (d.match?.(statement) ?? true));
+    if (!delay) return 0;
+    delay.remaining--;
+    return delay.looks;
   }
 
   hold(match: (statement: StatementInfo) => boolean): StatementHold {
@@ -88,6 +120,7 @@ export class FaultBook {
   clear(): void {
     this.#apiFaults = [];
     this.#failures = [];
+    this.#delays = [];
     for (const hold of [...this.#holds]) hold.release();
   }
 }

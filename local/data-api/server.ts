@@ -10,6 +10,7 @@ import {
   type ApiFault,
   type DataApiOperation,
   FaultBook,
+  type StatementDelay,
   type StatementFailure,
   type StatementHold,
   type StatementInfo,
@@ -25,6 +26,7 @@ import {
 } from './requests.js';
 import { StatementRunner } from './statement-runner.js';
 import {
+  asStarted,
   describe,
   isTerminal,
   listEntry,
@@ -185,6 +187,11 @@ export class LocalDataApi {
     return this.#faults.hold(match);
   }
 
+  /** Matching statements submitted from now on answer STARTED for their first `looks` looks. */
+  delayStatus(delay: StatementDelay): void {
+    this.#faults.addDelay(delay);
+  }
+
   /** Removes every fault and releases every hold. */
   clearFaults(): void {
     this.#faults.clear();
@@ -339,8 +346,14 @@ export class LocalDataApi {
     const done = new Promise<void>((resolve) => {
       markDone = resolve;
     });
+    const id = randomUUID();
+    const info: StatementInfo = {
+      id,
+      sqls,
+      ...(request.StatementName === undefined ? {} : { statementName: request.StatementName }),
+    };
     const record: StatementRecord = {
-      id: randomUUID(),
+      id,
       isBatch: operation === 'BatchExecuteStatement',
       owner: {
         userId: principal.userId,
@@ -368,6 +381,7 @@ export class LocalDataApi {
       durationNs: 0,
       pid: this.#pids++,
       abortRequested: false,
+      startedLooks: this.#faults.takeDelay(info),
       done,
       markDone,
     };
@@ -404,7 +418,8 @@ export class LocalDataApi {
       ...(waitSeconds === undefined
         ? {}
         : {
-            Status: record.status,
+            // A delayed statement still reads STARTED here; the reply does not count as a look.
+            Status: record.startedLooks > 0 ? 'STARTED' : record.status,
             RedshiftPid: record.pid,
             HasResultSet: record.subs.some((s) => s.result?.hasResultSet === true),
           }),
@@ -449,7 +464,10 @@ export class LocalDataApi {
   ): Promise<unknown> {
     const found = this.#lookup(request.Id, principal, 'DescribeStatement');
     if (request.WaitTimeSeconds) await waitForTerminal(found.record, request.WaitTimeSeconds);
-    return describe(found.record, found.sub);
+    const reply = describe(found.record, found.sub);
+    if (found.record.startedLooks <= 0) return reply;
+    found.record.startedLooks--;
+    return asStarted(reply);
   }
 
   async #result(
@@ -521,6 +539,7 @@ export class LocalDataApi {
     principal: Principal,
   ): unknown {
     const status = request.Status ?? 'ALL';
+    const shownStatus = (r: StatementRecord) => (r.startedLooks > 0 ? 'STARTED' : r.status);
     // RoleLevel (default true): every statement of the caller's role; false: the caller's own only.
     const visible = (r: StatementRecord) =>
       r.owner.userId === principal.userId ||
@@ -533,7 +552,7 @@ export class LocalDataApi {
       .filter(
         (r) =>
           visible(r) &&
-          (status === 'ALL' || r.status === status) &&
+          (status === 'ALL' || shownStatus(r) === status) &&
           (request.StatementName === undefined ||
             (r.statementName ?? '').startsWith(request.StatementName)) &&
           (request.Database === undefined || r.target.database === request.Database) &&
@@ -547,8 +566,14 @@ export class LocalDataApi {
       request.NextToken === undefined ? 0 : Number(Buffer.from(request.NextToken, 'base64url').toString());
     const page = matching.slice(offset, offset + max);
     const next = offset + page.length;
+    // Each delayed statement on the page has been looked at once more.
+    const entries = page.map((r) => {
+      if (r.startedLooks <= 0) return listEntry(r);
+      r.startedLooks--;
+      return asStarted(listEntry(r));
+    });
     return {
-      Statements: page.map(listEntry),
+      Statements: entries,
       ...(next < matching.length ? { NextToken: Buffer.from(String(next)).toString('base64url') } : {}),
     };
   }

@@ -55,6 +55,8 @@ export interface StatementRecord {
   durationNs: number;
   pid: number;
   abortRequested: boolean;
+  /** Looks still to answer STARTED whatever the real status (a StatementDelay fault, see faults.ts). */
+  startedLooks: number;
   /** Resolves when the statement reaches a terminal status. */
   done: Promise<void>;
   markDone: () => void;
@@ -170,4 +172,22 @@ export function listEntry(record: StatementRecord): DescribeReply {
     ...(record.parameters && record.parameters.length > 0 ? { QueryParameters: record.parameters } : {}),
     ResultFormat: 'JSON',
   };
+}
+
+/**
+ * `reply` (a DescribeStatement or ListStatements entry) as it reads while the statement is still
+ * STARTED: no end, no error, no result rows yet, and sub-statements that have not ended either.
+ */
+export function asStarted(reply: DescribeReply): DescribeReply {
+  const { Error: _error, ...rest } = reply;
+  const started: DescribeReply = { ...rest, Status: 'STARTED' };
+  if ('ResultRows' in reply) started.ResultRows = -1;
+  if ('HasResultSet' in reply) started.HasResultSet = false;
+  const subs = reply.SubStatements;
+  if (Array.isArray(subs)) {
+    started.SubStatements = subs.map((sub: DescribeReply) =>
+      sub.Status === 'FINISHED' || sub.Status === 'FAILED' || sub.Status === 'ABORTED' ? asStarted(sub) : sub,
+    );
+  }
+  return started;
 }

@@ -369,6 +369,48 @@ describe('idempotency, cancellation, limits and faults', () => {
     retrying.destroy();
   });
 
+  it('lets several operations share one fault count', async () => {
+    api.injectFault({
+      operation: ['ExecuteStatement', 'BatchExecuteStatement'],
+      errorType: 'ActiveStatementsExceededException',
+      times: 2,
+    });
+    expect(await rejection(batch(['SELECT 1']))).toBeInstanceOf(ActiveStatementsExceededException);
+    expect(await rejection(execute('SELECT 1'))).toBeInstanceOf(ActiveStatementsExceededException);
+    expect((await batch(['SELECT 1'])).Id).toBeDefined();
+  });
+
+  it('shows a delayed statement STARTED for its first looks, then as it really ended', async () => {
+    api.delayStatus({ match: (s) => s.statementName === 'slow-looking', looks: 3 });
+    const { Id } = await batch(['SELECT 1', 'SELECT 2'], { StatementName: 'slow-looking' });
+    const other = await execute('SELECT 3', { StatementName: 'slow-other' });
+    await api.settle();
+    expect(api.describe(Id ?? '')?.Status).toBe('FINISHED');
+    const first = await client.send(new DescribeStatementCommand({ Id }));
+    expect([first.Status, first.ResultRows, first.SubStatements?.map((s) => s.Status)]).toEqual([
+      'STARTED',
+      -1,
+      ['STARTED', 'STARTED'],
+    ]);
+    // Listing counts as a look for every statement on the page; the undelayed one shows its real status.
+    const listed = await client.send(
+      new ListStatementsCommand({ StatementName: 'slow-', Status: 'STARTED' }),
+    );
+    expect(listed.Statements?.map((s) => s.Id)).toEqual([Id]);
+    const all = await client.send(new ListStatementsCommand({ StatementName: 'slow-' }));
+    expect(all.Statements?.map((s) => [s.Id, s.Status])).toEqual([
+      [other.Id, 'FINISHED'],
+      [Id, 'STARTED'],
+    ]);
+    const revealed = await client.send(new DescribeStatementCommand({ Id }));
+    expect([revealed.Status, revealed.SubStatements?.map((s) => s.Status)]).toEqual([
+      'FINISHED',
+      ['FINISHED', 'FINISHED'],
+    ]);
+    const later = await client.send(new ListStatementsCommand({ StatementName: 'slow-', Status: 'STARTED' }));
+    expect(later.Statements).toEqual([]);
+  });
+
   it('fails a statement on demand without running it', async () => {
     api.failStatements({ match: (s) => s.statementName === 'doomed', error: 'ERROR: injected failure' });
     const described = await waitForStatement(

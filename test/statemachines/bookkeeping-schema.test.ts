@@ -55,7 +55,7 @@ describe('Bookkeeping schema: set up once per version', () => {
   it('a dropped bookkeeping schema is set up again by the next step', async () => {
     const sfn = localStepFunctions();
     await runToEnd(sfn, 'ReconcileStateMachine', { trigger: 'watchdog' }, 'tick-before-drop');
-    await aws.warehouse.db.exec('DROP SCHEMA zeo CASCADE');
+    await aws.warehouse.query('DROP SCHEMA zeo CASCADE');
     const tick = await runToEnd(sfn, 'ReconcileStateMachine', { trigger: 'watchdog' }, 'tick-after-drop');
     expect(tick.status, tick.cause).toBe('SUCCEEDED');
     const logged = await aws.warehouse.query<{ route: string }>('SELECT route FROM zeo.reconcile_log');

@@ -42,14 +42,7 @@ function withExtraTables(n: number): string[] {
 }
 
 async function setSynced(tables: readonly string[]): Promise<void> {
-  for (const t of tables) {
-    const [schema, name] = t.split('.');
-    await aws.warehouse.db.query(
-      `INSERT INTO svv_integration_table_state (integration_id, target_database, schema_name, table_name, table_state, reason, last_updated_timestamp)
-       SELECT integration_id, target_database, $1, $2, 'Synced', '', now() FROM svv_integration_table_state LIMIT 1`,
-      [schema, name],
-    );
-  }
+  for (const t of tables) await aws.setTableState(t, 'Synced');
 }
 
 const eventsOf = (detailType: string) =>
