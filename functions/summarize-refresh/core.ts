@@ -5,6 +5,7 @@ import type { Notification, Notifier } from '../../shared/notify/notifier.js';
 import { RefreshContext } from '../../shared/refresh/dispatch-state.js';
 import { type FailureReport, failureReport } from '../../shared/refresh/failure-report.js';
 import { selectedModels } from '../../shared/refresh/selection.js';
+import { runTestResultsSql } from '../../shared/sql/audits.js';
 import { runLogQuery, runOutcomesSql } from '../../shared/sql/run-log.js';
 import type { WarehousePort } from '../../shared/warehouse/warehouse.js';
 
@@ -71,6 +72,7 @@ export async function summarizeRefresh(
   const rows = await deps.warehouse.query(runOutcomesSql(event.runId), {
     statementName: `zeo:${event.runId}:summary`,
   });
+  const warnings = await testWarnings(event.runId, deps.warehouse);
   const lists: Record<
     'success' | 'failed' | 'deferred' | 'skipped' | 'unchanged' | 'within_tolerance',
     ModelOutcome[]
@@ -131,7 +133,7 @@ export async function summarizeRefresh(
   });
   const bounded = boundSummary(summary);
   if (summary.status === 'failed') bounded.failure = JSON.stringify(report);
-  await deps.notifier.notify(notificationsFor(bounded, report));
+  await deps.notifier.notify(notificationsFor(bounded, report, warnings));
   return bounded;
 }
 
@@ -169,14 +171,50 @@ export function boundSummary(full: RefreshSummary): RefreshSummary {
   return summary;
 }
 
-function notificationsFor(summary: RefreshSummary, report: FailureReport): Notification[] {
+/** A test that warned (or was skipped) in a build that published, as its event names it. */
+export interface TestWarning {
+  test: string;
+  status: 'warned' | 'skipped';
+  offending: number | null;
+  sample: string;
+}
+
+/** Most warnings named per model in its event, each sample already bounded by the procedure. */
+const WARNINGS_PER_MODEL = 10;
+
+/** The run's warned and skipped tests by model (their builds published; failing ones rolled back). */
+async function testWarnings(runId: string, warehouse: WarehousePort): Promise<Map<string, TestWarning[]>> {
+  const rows = await warehouse.query(runTestResultsSql(runId), { statementName: `zeo:${runId}:tests` });
+  const byModel = new Map<string, TestWarning[]>();
+  for (const row of rows) {
+    const list = byModel.get(String(row.model)) ?? [];
+    if (list.length < WARNINGS_PER_MODEL)
+      list.push({
+        test: String(row.test),
+        status: row.status === 'skipped' ? 'skipped' : 'warned',
+        offending: row.offending === null || row.offending === undefined ? null : Number(row.offending),
+        sample: truncateText(String(row.sample ?? ''), SUMMARY_REASON_CHARS),
+      });
+    byModel.set(String(row.model), list);
+  }
+  return byModel;
+}
+
+function notificationsFor(
+  summary: RefreshSummary,
+  report: FailureReport,
+  warnings: ReadonlyMap<string, TestWarning[]>,
+): Notification[] {
   const base = { runId: summary.runId, trigger: summary.trigger };
-  const notifications: Notification[] = summary.built.map((b) => ({
-    detailType: 'Curated Table Refreshed',
-    severity: 'info',
-    subject: `${b.model} refreshed`,
-    detail: { ...base, model: b.model, rows: b.rows ?? null },
-  }));
+  const notifications: Notification[] = summary.built.map((b) => {
+    const tests = warnings.get(b.model);
+    return {
+      detailType: 'Curated Table Refreshed',
+      severity: tests?.some((t) => t.status === 'warned') ? 'warning' : 'info',
+      subject: `${b.model} refreshed${tests?.some((t) => t.status === 'warned') ? ', with test warnings' : ''}`,
+      detail: { ...base, model: b.model, rows: b.rows ?? null, ...(tests ? { warnings: tests } : {}) },
+    };
+  });
   const counts = { ...base, counts: summary.counts };
   if (summary.status === 'failed') {
     notifications.push({

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MAX_STATEMENT_BYTES } from '../../shared/sql/limits.js';
+import { MAX_BATCH_STATEMENTS, MAX_STATEMENT_BYTES } from '../../shared/sql/limits.js';
 import { type Clock, systemClock } from '../clock.js';
 import type { EventHub } from '../events.js';
 import { type LocalEndpoint, serveLocal } from '../http.js';
@@ -306,7 +306,7 @@ export class LocalDataApi {
 
   async #batch(request: BatchExecuteStatementRequest, principal: Principal): Promise<unknown> {
     const target = statementTarget(request, this.#rules);
-    const maxStatements = this.#options.maxBatchStatements ?? 40;
+    const maxStatements = this.#options.maxBatchStatements ?? MAX_BATCH_STATEMENTS;
     if (request.Sqls.length === 0 || request.Sqls.length > maxStatements) {
       throw new DataApiError(
         'ValidationException',

@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
-import { ProjectValidationError, type ValidationIssue } from '../errors.js';
+import { ProjectValidationError, StatementTooLargeError, type ValidationIssue } from '../errors.js';
 import { buildDag, findCycle, topologicalLevels } from '../graph/dag.js';
 import { BOOKKEEPING_SCHEMA } from '../sql/bookkeeping.js';
-import { identifierProblem, MAX_MODEL_NAME_LENGTH, WORK_TABLE_SUFFIXES } from '../sql/identifiers.js';
+import { type BuildMode, buildBatch } from '../sql/build.js';
+import {
+  identifierProblem,
+  MAX_MODEL_NAME_LENGTH,
+  qualified,
+  WORK_TABLE_SUFFIXES,
+} from '../sql/identifiers.js';
+import { MAX_BATCH_STATEMENTS } from '../sql/limits.js';
+import { auditRefs, checkAudits, compileAudits } from './audits.js';
 import { parseDuration } from './duration.js';
 import type { ColumnContract, Distribution, Grant, Manifest, ManifestModel, SortKey } from './manifest.js';
 import { MANIFEST_FORMAT_VERSION } from './manifest.js';
@@ -374,7 +382,12 @@ function toManifestModel(
     notNull: c.not_null,
   }));
   const materialized = spec.materialized ?? project.defaults.materialized;
-  const refs = [...new Set(model.references.flatMap((r) => (r.kind === 'ref' ? [r.model] : [])))].sort();
+  const refs = [
+    ...new Set([
+      ...model.references.flatMap((r) => (r.kind === 'ref' ? [r.model] : [])),
+      ...auditRefs(spec).filter((r) => r !== model.name),
+    ]),
+  ].sort();
   const sources = [
     ...new Set(model.references.flatMap((r) => (r.kind === 'source' ? [`${r.schema}.${r.table}`] : []))),
   ].sort();
@@ -401,6 +414,11 @@ function toManifestModel(
     // Only materialized views carry it, so adding it left every other model's definition hash alone.
     ...(materialized === 'materialized_view' ? { autoRefresh: spec.auto_refresh ?? false } : {}),
   };
+  const audits = compileAudits(spec, (target) =>
+    'model' in target
+      ? qualified(schemaOf(target.model), target.model)
+      : qualified(project.landing.database, ...(target.source.split('.') as [string, string])),
+  );
   const tolerance =
     spec.lag_tolerance ?? (spec.group ? project.groups[spec.group]?.lag_tolerance : undefined);
   return {
@@ -409,10 +427,45 @@ function toManifestModel(
     lagToleranceSeconds: tolerance === undefined ? null : (parseDuration(tolerance) ?? null),
     ...(spec.description === undefined ? {} : { description: spec.description }),
     ...definition,
+    audits,
     refs,
     sources,
-    definitionHash: sha256(definition),
+    // A published table has passed the tests it has now: a changed test rebuilds (and re-tests) it.
+    // Only models with tests hash them, so adding the feature changed no other model's hash.
+    definitionHash: sha256(audits.length > 0 ? { ...definition, audits } : definition),
   };
+}
+
+/** The longest run id a build is named with (execution names are at most 80 characters). */
+const LONGEST_RUN_ID = 'r'.repeat(80);
+
+/**
+ * A model whose build cannot be sent: more statements than one Data API batch holds (tests and grants
+ * add to them), or a statement over the size limit. Checked here so that it fails validation, not a
+ * refresh.
+ */
+function buildBatchProblems(model: ManifestModel, yaml: YamlFile): ValidationIssue[] {
+  if (model.materialized === 'materialized_view') return [];
+  const modes: BuildMode[] = model.materialized === 'incremental' ? ['full', 'merge'] : ['full'];
+  for (const mode of modes) {
+    try {
+      const { sqls } = buildBatch(model, mode, { runId: LONGEST_RUN_ID, trigger: 'schedule' });
+      if (sqls.length > MAX_BATCH_STATEMENTS)
+        return [
+          {
+            file: yaml.file,
+            field: 'tests',
+            line: yaml.lineOf(['tests']) ?? yaml.lineOf(['columns']),
+            message: `the model's build is ${sqls.length} statements with its tests and grants; one Data API batch (one transaction) holds at most ${MAX_BATCH_STATEMENTS}: drop some tests or grantees`,
+          },
+        ];
+    } catch (error) {
+      if (error instanceof StatementTooLargeError)
+        return [{ file: yaml.file, message: `the model's build cannot be sent: ${error.message}` }];
+      throw error;
+    }
+  }
+  return [];
 }
 
 /**
@@ -440,13 +493,37 @@ export function compileProject(sources: ProjectSources): Manifest {
   const parsedModels = [...drafts.values()].flatMap((d) => parseModel(d, issues) ?? []);
   const rules = projectRules(rawProject, project);
   const modelNames = new Set(drafts.keys());
+  const modelColumns = new Map(
+    parsedModels.map((m) => [m.name, new Set(m.spec.columns.map((c) => c.name.toLowerCase()))]),
+  );
+  const landingTables = rules.landingTables
+    ? new Set(
+        Object.entries(rules.landingTables).flatMap(([schema, tables]) =>
+          tables.map((t) => `${schema}.${t}`),
+        ),
+      )
+    : undefined;
   for (const model of parsedModels) {
     checkModelContract(model, rules, issues);
     checkReferences(model, rules, modelNames, issues);
+    checkAudits(
+      model.spec,
+      model.yaml,
+      {
+        materialized: model.spec.materialized ?? rules.defaults.materialized,
+        modelColumns,
+        ...(landingTables ? { landingTables } : {}),
+      },
+      issues,
+    );
   }
   const nodes = parsedModels.map((m) => ({
     name: m.name,
-    refs: m.references.flatMap((r) => (r.kind === 'ref' ? [r.model] : [])),
+    refs: [
+      ...m.references.flatMap((r) => (r.kind === 'ref' ? [r.model] : [])),
+      // A relationships test reads the parent's just-built table: it builds first, like a ref.
+      ...auditRefs(m.spec).filter((r) => r !== m.name),
+    ],
     sources: [],
   }));
   const cycle = findCycle(buildDag(nodes));
@@ -461,6 +538,11 @@ export function compileProject(sources: ProjectSources): Manifest {
   const models = parsedModels
     .map((m) => toManifestModel(m, project, schemaOf))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const batchIssues = models.flatMap((m) => {
+    const parsed = parsedModels.find((p) => p.name === m.name);
+    return parsed ? buildBatchProblems(m, parsed.yaml) : [];
+  });
+  if (batchIssues.length > 0) throw new ProjectValidationError(batchIssues.sort(compareIssues));
   const dag = buildDag(models);
   const edges = models
     .flatMap((m) => m.refs.map((r): [string, string] => [r, m.name]))

@@ -28,6 +28,33 @@ export interface IncrementalConfig {
   lookbackSeconds: number;
 }
 
+/** What a model test checks (compiled from its `.yml` `tests:`; shared/sql/audits.ts renders it). */
+export type AuditCheck =
+  | { kind: 'accepted_values'; column: string; values: (string | number | boolean)[] }
+  /** `relation`: the parent as rendered SQL (a curated model's table, or a landing table). */
+  | {
+      kind: 'relationships';
+      column: string;
+      field: string;
+      relation: string;
+      model?: string;
+      source?: string;
+    }
+  | { kind: 'expression_is_true'; expression: string }
+  | { kind: 'row_count'; min?: number; max?: number }
+  | { kind: 'row_count_change'; maxDropPercent: number }
+  | { kind: 'unique'; columns: string[] };
+
+export interface ModelAudit {
+  /** How reports name it: `accepted_values(status)`, `row_count_change(max_drop_percent 20)`. */
+  name: string;
+  /** error: a failure rolls the build back; warn: it is recorded and the build publishes. */
+  severity: 'error' | 'warn';
+  /** table: the relation being published; window: an incremental build's merged-in rows. */
+  scope: 'table' | 'window';
+  check: AuditCheck;
+}
+
 export interface ManifestModel {
   name: string;
   schema: string;
@@ -42,6 +69,8 @@ export interface ManifestModel {
   /** materialized_view only: created with `AUTO REFRESH YES` (true) or `NO`. */
   autoRefresh?: boolean;
   columns: ColumnContract[];
+  /** The tests run on the new relation before it is published, in the order the project lists them. */
+  audits: ModelAudit[];
   grants: Grant[];
   /** The model's SELECT with `ref`/`source` rendered to quoted names. */
   sql: string;
@@ -49,7 +78,7 @@ export interface ManifestModel {
   refs: string[];
   /** Landing-zone tables this one reads, as `schema.table` (sorted). */
   sources: string[];
-  /** sha256 of everything that defines the built table: SQL, columns, physical design, materialization. */
+  /** sha256 of everything that defines the built table (SQL, columns, physical design, materialization) and of its tests. */
   definitionHash: string;
   /** Seconds a changed input may wait for a rebuild (model's lag_tolerance, else its group's); null = none. */
   lagToleranceSeconds: number | null;

@@ -267,11 +267,87 @@ export const ColumnType = z
   })
   .transform((t) => t.trim().toLowerCase().replace(/\s+/g, ' '));
 
+/**
+ * Tests (dbt's names and shapes), run on the new relation inside the build transaction, before the
+ * swap (shared/sql/audits.ts). Every test takes `severity` (error: fail and roll back; warn: record and
+ * publish) and, on incremental models, `scope` (table: the merged result; window: the merged-in rows).
+ */
+const TestOptions = {
+  severity: z.enum(['error', 'warn']).default('error'),
+  scope: z.enum(['table', 'window']).default('table'),
+};
+const TestValue = z.union([z.string().max(256), z.number(), z.boolean()], {
+  error: 'accepted values are strings, numbers or booleans',
+});
+/** `ref('model')` or `source('schema', 'table')`, as in the model SQL. */
+export const RELATION_REFERENCE =
+  /^\s*(?:ref\(\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\)|source\(\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*,\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\))\s*$/;
+
+const oneTest = (kinds: readonly string[]) => (test: Record<string, unknown>) =>
+  Object.keys(test).filter((k) => test[k] !== undefined).length === 1 &&
+  kinds.some((k) => test[k] !== undefined);
+
+const COLUMN_TESTS = ['accepted_values', 'relationships'] as const;
+export const ColumnTest = z
+  .strictObject({
+    accepted_values: z
+      .strictObject({ values: z.array(TestValue).min(1).max(1000), ...TestOptions })
+      .optional(),
+    relationships: z
+      .strictObject({
+        to: z.string().regex(RELATION_REFERENCE, {
+          message: "must be \"ref('<model>')\" or \"source('<schema>', '<table>')\"",
+        }),
+        field: Identifier,
+        ...TestOptions,
+      })
+      .optional(),
+  })
+  .refine(oneTest(COLUMN_TESTS), { message: `a column test is exactly one of: ${COLUMN_TESTS.join(', ')}` });
+export type ColumnTest = z.infer<typeof ColumnTest>;
+
+const MODEL_TESTS = ['expression_is_true', 'row_count', 'row_count_change', 'unique'] as const;
+export const ModelTest = z
+  .strictObject({
+    expression_is_true: z
+      .union([z.string(), z.strictObject({ expression: z.string(), ...TestOptions })], {
+        error: 'expression_is_true is an expression, or { expression: <expression>, severity: … }',
+      })
+      .optional(),
+    row_count: z
+      .strictObject({
+        min: z.number().int().min(0).optional(),
+        max: z.number().int().min(0).optional(),
+        ...TestOptions,
+      })
+      .refine((r) => r.min !== undefined || r.max !== undefined, {
+        message: 'row_count needs min, max or both',
+      })
+      .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, {
+        message: 'row_count min is above max',
+      })
+      .optional(),
+    row_count_change: z
+      .strictObject({ max_drop_percent: z.number().min(0).max(100), ...TestOptions })
+      .optional(),
+    unique: z
+      .union(
+        [z.array(Identifier).min(1), z.strictObject({ columns: z.array(Identifier).min(1), ...TestOptions })],
+        {
+          error: 'unique is a list of columns, or { columns: [...], severity: … }',
+        },
+      )
+      .optional(),
+  })
+  .refine(oneTest(MODEL_TESTS), { message: `a model test is exactly one of: ${MODEL_TESTS.join(', ')}` });
+export type ModelTest = z.infer<typeof ModelTest>;
+
 export const ColumnSpec = z.strictObject({
   name: Identifier,
   type: ColumnType,
   not_null: z.boolean().default(false),
   description: z.string().max(1024).optional(),
+  tests: z.array(ColumnTest).optional(),
 });
 
 /** `auto | even | all | key(<column>)`. */
@@ -326,5 +402,6 @@ export const ModelFile = z.strictObject({
    */
   auto_refresh: z.boolean().optional(),
   columns: z.array(ColumnSpec).min(1, 'declare at least one column'),
+  tests: z.array(ModelTest).optional(),
 });
 export type ModelFile = z.infer<typeof ModelFile>;

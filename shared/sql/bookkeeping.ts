@@ -15,6 +15,8 @@ export const bookkeeping = {
   assertUnique: qualified(BOOKKEEPING_SCHEMA, 'assert_unique'),
   assertLease: qualified(BOOKKEEPING_SCHEMA, 'assert_lease'),
   claimLease: qualified(BOOKKEEPING_SCHEMA, 'claim_lease'),
+  testResult: qualified(BOOKKEEPING_SCHEMA, 'test_result'),
+  assertTest: qualified(BOOKKEEPING_SCHEMA, 'assert_test'),
 } as const;
 
 /**
@@ -167,8 +169,59 @@ $$ LANGUAGE plpgsql`,
   ],
 };
 
+/**
+ * Version 2: model tests (shared/sql/audits.ts). `assert_test` EXECUTEs a test's count query; a
+ * failing `error` test RAISEs, which rolls the build batch back like `assert_unique`, with the test,
+ * the count and a sample of offending values (at most ~900 characters) in the message; a failing
+ * `warn` test, and a test with nothing to compare with (count NULL), leave a `test_result` row that
+ * commits with the build. Its arguments are SQL the orchestrator rendered from validated names.
+ */
+// AWS-ASSUMPTION: procedure-raise-rolls-back-batch
+const VERSION_2: BookkeepingMigration = {
+  version: 2,
+  description: 'model tests: test_result, assert_test',
+  statements: [
+    `CREATE TABLE IF NOT EXISTS ${bookkeeping.testResult} (
+  "run_id" VARCHAR(128) NOT NULL,
+  "model" VARCHAR(256) NOT NULL,
+  "test" VARCHAR(512) NOT NULL,
+  "severity" VARCHAR(8) NOT NULL,
+  "status" VARCHAR(16) NOT NULL,
+  "offending" BIGINT,
+  "sample" VARCHAR(1024)
+) DISTSTYLE EVEN SORTKEY ("run_id")`,
+    `CREATE OR REPLACE PROCEDURE ${bookkeeping.assertTest}(p_model VARCHAR(256), p_test VARCHAR(512), p_severity VARCHAR(8), p_run_id VARCHAR(128), p_count_sql VARCHAR(65535), p_sample_sql VARCHAR(65535))
+AS $$
+DECLARE
+  v_count BIGINT;
+  v_sample VARCHAR(1024) := '';
+  v_row RECORD;
+BEGIN
+  EXECUTE p_count_sql INTO v_count;
+  IF v_count IS NULL THEN
+    INSERT INTO ${bookkeeping.testResult} ("run_id", "model", "test", "severity", "status", "offending", "sample")
+      VALUES (p_run_id, p_model, p_test, p_severity, 'skipped', NULL, 'no previous build to compare with');
+    RETURN;
+  END IF;
+  IF v_count = 0 THEN
+    RETURN;
+  END IF;
+  FOR v_row IN EXECUTE p_sample_sql LOOP
+    EXIT WHEN LENGTH(v_sample) + LENGTH(v_row.v) > 900;
+    v_sample := v_sample || CASE WHEN v_sample = '' THEN '' ELSE '; ' END || v_row.v;
+  END LOOP;
+  IF p_severity = 'error' THEN
+    RAISE EXCEPTION 'zeo: test % failed in model %: % offending, e.g. %', p_test, p_model, v_count, v_sample;
+  END IF;
+  INSERT INTO ${bookkeeping.testResult} ("run_id", "model", "test", "severity", "status", "offending", "sample")
+    VALUES (p_run_id, p_model, p_test, p_severity, 'warned', v_count, v_sample);
+END;
+$$ LANGUAGE plpgsql`,
+  ],
+};
+
 /** Every version of the bookkeeping schema, oldest first; the last one is what this code needs. */
-export const BOOKKEEPING_MIGRATIONS: readonly BookkeepingMigration[] = [VERSION_1];
+export const BOOKKEEPING_MIGRATIONS: readonly BookkeepingMigration[] = [VERSION_1, VERSION_2];
 
 export function latestVersion(migrations: readonly BookkeepingMigration[]): number {
   return migrations.reduce((max, m) => Math.max(max, m.version), 0);

@@ -1,5 +1,6 @@
 import { StatementTooLargeError } from '../errors.js';
 import type { ManifestModel } from '../project/manifest.js';
+import { auditStatements } from './audits.js';
 import { bookkeeping } from './bookkeeping.js';
 import {
   columnDefinitions,
@@ -85,10 +86,12 @@ function fullRebuild(model: ManifestModel, run: RunContext): string[] {
     `CREATE TABLE ${fresh} (\n${columnDefinitions(model)}\n) ${tableAttributes(model)}`,
     `INSERT INTO ${fresh} (${columnList(model)})\n${projectedSelect(model)}`,
     ...uniqueCheck(model, fresh),
-    ...grantStatements(model, fresh),
     // A placeholder when the table does not exist yet, so the swap below is the same statement list
     // every time; it is swapped out as the old table and dropped with it.
     `CREATE TABLE IF NOT EXISTS ${target} (LIKE ${fresh})`,
+    // The tests, on the new rows, before anything is published (write-audit-publish).
+    ...auditStatements(model, { relation: fresh, previous: target }, run.runId),
+    ...grantStatements(model, fresh),
     // AWS-ASSUMPTION: rename-is-transactional
     `ALTER TABLE ${target} RENAME TO ${quoteIdent(model.name + WORK_TABLE_SUFFIXES.old)}`,
     `ALTER TABLE ${fresh} RENAME TO ${quoteIdent(model.name)}`,
@@ -138,6 +141,8 @@ function merge(model: ManifestModel, run: RunContext): string[] {
 WHEN MATCHED THEN UPDATE SET ${setClause}
 WHEN NOT MATCHED THEN INSERT (${columnList(model)}) VALUES (${columnList(model, '"zeo_src".')})`,
     ...uniqueCheck(model, target),
+    // On the merged result (or, scope: window, the merged-in rows), before the transaction commits.
+    ...auditStatements(model, { relation: target, window: delta }, run.runId),
     ...successRecords(model, run, delta),
     `DROP TABLE ${delta}`,
   ];

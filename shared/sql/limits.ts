@@ -12,3 +12,10 @@ export const MAX_STATEMENT_BYTES = 100_000;
  * never reaches it.
  */
 export const SPLIT_STATEMENT_BYTES = 0.6 * MAX_STATEMENT_BYTES;
+
+/**
+ * Most SQL statements in one BatchExecuteStatement: its `Sqls` list holds 1 to 40 (the Data API's
+ * service model, `SqlList` length). A build is one batch, so a model's build fits in it or fails
+ * validation (shared/project/compile.ts); longer bookkeeping lists run as several transactions.
+ */
+export const MAX_BATCH_STATEMENTS = 40;

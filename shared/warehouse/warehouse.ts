@@ -16,6 +16,7 @@ import {
   WarehouseStatementError,
 } from '../errors.js';
 import type { WarehouseConfig } from '../project/schema.js';
+import { MAX_BATCH_STATEMENTS } from '../sql/limits.js';
 import { isSerializationConflict } from './serialization.js';
 
 /**
@@ -287,7 +288,7 @@ export async function runInTransactions(
   sqls: readonly string[],
   statementName: string,
 ): Promise<void> {
-  const BATCH = 40;
+  const BATCH = MAX_BATCH_STATEMENTS;
   for (let i = 0; i < sqls.length; i += BATCH) {
     await warehouse.runTransaction(sqls.slice(i, i + BATCH), {
       statementName: `${statementName}:${i / BATCH}`,

@@ -77,7 +77,7 @@ describe('CLI: zeo', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('sql shows the DDL with DISTKEY/SORTKEY/NOT NULL, the uniqueness check and the rename swap', async () => {
+  it('sql shows the DDL with DISTKEY/SORTKEY/NOT NULL, the uniqueness check, the tests and the rename swap', async () => {
     const result = await zeo('sql', 'fct_orders', ...SHOP);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(
@@ -86,6 +86,11 @@ describe('CLI: zeo', () => {
     expect(result.stdout).toContain('"order_id" BIGINT NOT NULL');
     expect(result.stdout).toContain('CALL "zeo"."assert_unique"(\'fct_orders\'');
     expect(result.stdout).toContain('ALTER TABLE "reporting"."fct_orders__zeo_new" RENAME TO "fct_orders"');
+    // The model's tests, in place: on the new table, after its rows are in and before the swap.
+    const at = (text: string) => result.stdout.indexOf(text);
+    const test = at(`CALL "zeo"."assert_test"('fct_orders', 'accepted_values(status)', 'error'`);
+    expect(test).toBeGreaterThan(at('INSERT INTO "reporting"."fct_orders__zeo_new"'));
+    expect(test).toBeLessThan(at('ALTER TABLE "reporting"."fct_orders" RENAME TO'));
     const unknown = await zeo('sql', 'nope', ...SHOP);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown model 'nope'");

@@ -18,6 +18,7 @@ const FLAT_DOC = flat(DOC);
 
 const SOURCES = [
   'shared/project/compile.ts',
+  'shared/project/audits.ts',
   'shared/project/schema.ts',
   'shared/project/template.ts',
   'shared/project/schedule.ts',

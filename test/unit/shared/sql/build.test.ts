@@ -131,3 +131,54 @@ describe('SQL generation: rules', () => {
     expect(() => buildBatch(huge, 'full', RUN)).toThrow(StatementTooLargeError);
   });
 });
+
+describe('SQL generation: model tests', () => {
+  const withTests = (tests: ManifestModel['audits']): ManifestModel => ({
+    ...model('stg_payments'),
+    audits: tests,
+  });
+  const windowed = withTests([
+    {
+      name: 'row_count(max 100)',
+      severity: 'error',
+      scope: 'window',
+      check: { kind: 'row_count', max: 100 },
+    },
+    {
+      name: 'unique(order_id)',
+      severity: 'warn',
+      scope: 'table',
+      check: { kind: 'unique', columns: ['order_id'] },
+    },
+    {
+      name: 'row_count_change(max_drop_percent 10)',
+      severity: 'error',
+      scope: 'table',
+      check: { kind: 'row_count_change', maxDropPercent: 10 },
+    },
+  ]);
+  const calls = (sqls: string[]) => sqls.filter((s) => s.startsWith('CALL "zeo"."assert_test"'));
+
+  it('a merge tests the merged table, or with scope: window the merged-in rows; row_count_change is not run on a merge', () => {
+    const sqls = buildBatch(windowed, 'merge', RUN).sqls;
+    const [window, table, ...rest] = calls(sqls);
+    expect(window).toContain('FROM "stg_payments__zeo_delta"');
+    expect(table).toContain('FROM "reporting"."stg_payments" GROUP BY "order_id"');
+    expect(rest).toEqual([]);
+    // After the MERGE, before the success records: a failure rolls the merge back.
+    const at = (s: string | undefined) => sqls.indexOf(s ?? '');
+    expect(at(window)).toBeGreaterThan(sqls.findIndex((s) => s.startsWith('MERGE INTO')));
+    expect(at(table)).toBeLessThan(sqls.findIndex((s) => s.startsWith('CALL "zeo"."claim_lease"')));
+  });
+
+  it('a full build tests the new table (a window test too: the whole table is its window) and compares with the live one', () => {
+    const sqls = buildBatch(windowed, 'full', RUN).sqls;
+    const tests = calls(sqls);
+    expect(tests).toHaveLength(3);
+    expect(tests[0]).toContain('FROM "reporting"."stg_payments__zeo_new"');
+    expect(tests[2]).toContain('(SELECT count(*) AS "n" FROM "reporting"."stg_payments") AS "zeo_old"');
+    // Every test precedes the swap.
+    const swap = sqls.findIndex((s) => s.startsWith('ALTER TABLE "reporting"."stg_payments" RENAME'));
+    for (const t of tests) expect(sqls.indexOf(t)).toBeLessThan(swap);
+  });
+});
