@@ -115,6 +115,13 @@ columns: # the contract: declared types and NOT NULL, matched to the SELECT's co
   - { name: order_date, type: date, not_null: true }
   - { name: orders, type: bigint, not_null: true }
   - { name: revenue, type: "numeric(18,2)" }
+# A column takes tests too: tests: [ { accepted_values: { values: [...] } } ] or
+# [ { relationships: { to: "ref('<model>')", field: <column> } } ]
+tests: # run on the new rows before the table is published; severity: error (default) rolls the build back, warn records and publishes
+  - { row_count: { min: 1 } }
+  - { expression_is_true: "orders > 0" }
+  # - { row_count_change: { max_drop_percent: 20 } } # against the table being replaced
+  # - { unique: [order_date] }
 `;
 
 /** A valid project name from the folder (`acme/curated` → `acme`), or a neutral one. */

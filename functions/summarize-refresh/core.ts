@@ -72,7 +72,7 @@ export async function summarizeRefresh(
   const rows = await deps.warehouse.query(runOutcomesSql(event.runId), {
     statementName: `zeo:${event.runId}:summary`,
   });
-  const warnings = await testWarnings(event.runId, deps.warehouse);
+
   const lists: Record<
     'success' | 'failed' | 'deferred' | 'skipped' | 'unchanged' | 'within_tolerance',
     ModelOutcome[]
@@ -98,6 +98,11 @@ export async function summarizeRefresh(
       ...(row.error ? { reason: truncateText(String(row.error), SUMMARY_REASON_CHARS) } : {}),
     });
   }
+  // Only a published model with tests can have warned: a refresh of untested models reads nothing more.
+  const tested = new Set(deps.index.manifest.models.filter((m) => m.audits.length > 0).map((m) => m.name));
+  const warnings = lists.success.some((b) => tested.has(b.model))
+    ? await testWarnings(event.runId, deps.warehouse)
+    : new Map<string, TestWarning[]>();
   const missing = [...selected].filter((m) => !seen.has(m)).sort();
   const failedCount = lists.failed.length + missing.length;
   const summary: RefreshSummary = {

@@ -515,7 +515,7 @@ async function failIntegration(label: string): Promise<ExecutionRecord[]> {
 
 describe('RDS faults during integration recovery', () => {
   const allowRecreation = () => {
-    restoreManifest = useProjectVariant(smallProjectDir(), (text) =>
+    restoreManifest = useProjectVariant(app, smallProjectDir(), (text) =>
       text.replace('maxRecreatesPer24h: 1', 'maxRecreatesPer24h: 24'),
     );
   };

@@ -29,7 +29,7 @@ let restoreManifest: () => void = () => undefined;
 beforeAll(async () => {
   app = await startApp();
   // Several recreations happen in this file: the circuit breaker has its own tests (guardrails).
-  restoreManifest = useProjectVariant(smallProjectDir(), (text) =>
+  restoreManifest = useProjectVariant(app, smallProjectDir(), (text) =>
     text.replace('maxRecreatesPer24h: 1', 'maxRecreatesPer24h: 24'),
   );
 }, 300_000);

@@ -126,7 +126,7 @@ describe('Integration recovery refuses', () => {
     {
       name: 'recreation disabled (recovery.recreateIntegration: false)',
       setup: () => {
-        restoreManifest = useProjectVariant(smallProjectDir(), (t) =>
+        restoreManifest = useProjectVariant(app, smallProjectDir(), (t) =>
           t.replace('recreateIntegration: true', 'recreateIntegration: false'),
         );
         return { input: { integrationArn: breakQuietly('0007') } };
@@ -136,7 +136,7 @@ describe('Integration recovery refuses', () => {
     {
       name: 'the circuit breaker (recovery.maxRecreatesPer24h: 0)',
       setup: () => {
-        restoreManifest = useProjectVariant(smallProjectDir(), (t) =>
+        restoreManifest = useProjectVariant(app, smallProjectDir(), (t) =>
           t.replace('maxRecreatesPer24h: 1', 'maxRecreatesPer24h: 0'),
         );
         return { input: { integrationArn: breakQuietly('0007') } };

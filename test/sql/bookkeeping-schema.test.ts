@@ -67,6 +67,9 @@ const insertRun = () =>
     `INSERT INTO "zeo"."run_log" ("run_id", "model", "trigger", "status", "started_at") VALUES ('r1', 'fct_orders', 'test', 'success', '2026-11-23 10:00:00')`,
   );
 
+/** Every version this code ships, oldest first: a fresh warehouse gets each once. */
+const ALL_VERSIONS = BOOKKEEPING_MIGRATIONS.map((m) => m.version);
+
 describe('Bookkeeping schema versions', () => {
   it('a fresh warehouse: the status reads it without changing anything; setup applies every version once', async () => {
     let status: Awaited<ReturnType<typeof bookkeepingStatus>> | undefined;
@@ -75,11 +78,11 @@ describe('Bookkeeping schema versions', () => {
     });
     expect(status).toEqual({ installed: null, current: BOOKKEEPING_VERSION, upToDate: false });
     expect(probe.filter((s) => DDL.test(s))).toEqual([]);
-    expect(status && describeBookkeepingStatus(status)).toMatch(/^bookkeeping schema not set up, current 1/);
+    expect(status && describeBookkeepingStatus(status)).toMatch(new RegExp(`^bookkeeping schema not set up, current ${BOOKKEEPING_VERSION}`));
 
     const setup = await ensureBookkeeping(warehouse, NAME);
-    expect(setup).toMatchObject({ installed: BOOKKEEPING_VERSION, upToDate: true, applied: [1] });
-    expect(await versions()).toEqual([1]);
+    expect(setup).toMatchObject({ installed: BOOKKEEPING_VERSION, upToDate: true, applied: ALL_VERSIONS });
+    expect(await versions()).toEqual(ALL_VERSIONS);
   });
 
   it('on a set-up warehouse it runs one SELECT and 0 DDL statements', async () => {
@@ -88,10 +91,15 @@ describe('Bookkeeping schema versions', () => {
     const sqls = await received(async () => {
       result = await ensureBookkeeping(warehouse, NAME);
     });
-    expect(result).toMatchObject({ installed: 1, current: 1, upToDate: true, applied: [] });
+    expect(result).toMatchObject({
+      installed: BOOKKEEPING_VERSION,
+      current: BOOKKEEPING_VERSION,
+      upToDate: true,
+      applied: [],
+    });
     expect(sqls).toEqual(['SELECT max("version") AS "version" FROM "zeo"."schema_version"']);
     expect(describeBookkeepingStatus(await bookkeepingStatus(warehouse, NAME))).toBe(
-      'bookkeeping schema at version 1, current 1',
+      `bookkeeping schema at version ${BOOKKEEPING_VERSION}, current ${BOOKKEEPING_VERSION}`,
     );
   });
 
@@ -125,7 +133,10 @@ describe('Bookkeeping schema versions', () => {
     await stack.warehouse.query('DROP TABLE "zeo"."schema_version"');
     await insertRun();
     expect((await bookkeepingStatus(warehouse, NAME)).installed).toBeNull();
-    expect(await ensureBookkeeping(warehouse, NAME)).toMatchObject({ installed: 1, applied: [1] });
+    expect(await ensureBookkeeping(warehouse, NAME)).toMatchObject({
+      installed: BOOKKEEPING_VERSION,
+      applied: ALL_VERSIONS,
+    });
     expect(await stack.warehouse.query('SELECT "run_id" FROM "zeo"."run_log"')).toEqual([{ run_id: 'r1' }]);
   });
 
@@ -134,8 +145,8 @@ describe('Bookkeeping schema versions', () => {
       ensureBookkeeping(warehouse, { statementName: 'zeo:tick' }),
       ensureBookkeeping(warehouse, { statementName: 'zeo:refresh' }),
     ]);
-    expect(results.map((r) => r.installed)).toEqual([1, 1]);
-    expect(await versions()).toEqual([1]);
+    expect(results.map((r) => r.installed)).toEqual([BOOKKEEPING_VERSION, BOOKKEEPING_VERSION]);
+    expect(await versions()).toEqual(ALL_VERSIONS);
   });
 
   it('two steps migrating at once: the one whose ADD COLUMN finds the column re-reads the version and goes on', async () => {

@@ -7,7 +7,7 @@ import { loadDefinitions } from '../../../local/sfn/definitions.js';
 import { localFunctions } from '../../../local/sfn/functions.js';
 import { type ExecutionRecord, type LocalFunction, LocalStepFunctions } from '../../../local/sfn/runner.js';
 import type { ExecutionControl, ExecutionRequest } from '../../../local/warehouse/local-redshift.js';
-import { compileProject, serializeManifest } from '../../../shared/project/compile.js';
+import { compileProject } from '../../../shared/project/compile.js';
 import { readProjectSources } from '../../../shared/project/load.js';
 import type { ManifestModel } from '../../../shared/project/manifest.js';
 import { oracleSql } from '../../helpers/oracle.js';
@@ -65,17 +65,17 @@ export function smallProjectDir(): string {
  * Points the Lambda handlers at a variant of the app's project (project.yml edited), as if that had
  * been packaged; returns the function that points them back.
  */
-export function useProjectVariant(projectDir: string, edit: (projectYml: string) => string): () => void {
+/**
+ * Compiles a variant of the project in `projectDir` (its project.yml edited) and deploys it to `app`:
+ * its handlers run with it from now on. Returns a function that puts the previous project back.
+ */
+export function useProjectVariant(
+  app: Pick<LocalOrchestrator, 'deploy'>,
+  projectDir: string,
+  edit: (projectYml: string) => string,
+): () => void {
   const sources = readProjectSources(projectDir);
-  const manifest = compileProject({ ...sources, projectYml: edit(sources.projectYml ?? '') });
-  const path = join(scratchDir('zeo-variant-'), 'manifest.json');
-  writeFileSync(path, serializeManifest(manifest));
-  const previous = process.env.ZEO_MANIFEST_PATH;
-  process.env.ZEO_MANIFEST_PATH = path;
-  return () => {
-    if (previous === undefined) delete process.env.ZEO_MANIFEST_PATH;
-    else process.env.ZEO_MANIFEST_PATH = previous;
-  };
+  return app.deploy(compileProject({ ...sources, projectYml: edit(sources.projectYml ?? '') }));
 }
 
 export async function startApp(
