@@ -32,6 +32,7 @@ import {
   nextLookSeconds,
   TICKS_PER_EXECUTION,
 } from '../../shared/refresh/polling.js';
+import { schemaDriftError, schemaDriftOf } from '../../shared/refresh/schema-drift.js';
 import { buildStatementPrefix, chooseBuildMode } from '../../shared/sql/build.js';
 import { releaseLeasesSql } from '../../shared/sql/lease.js';
 import { insertOutcomesOnceSql, type RecordedOutcome } from '../../shared/sql/run-log.js';
@@ -151,6 +152,14 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
   const descriptions = new Map<string, StatementDescription>(
     described.flatMap((d) => (d === undefined ? [] : [[d.id, d] as const])),
   );
+  // A model input renamed or dropped at the source is named as such (shared/refresh/schema-drift.ts).
+  const databaseFailure = (model: string, text: string, databaseError: string): string => {
+    const drift = databaseError
+      ? schemaDriftOf(deps.index.model(model), databaseError, upstreamColumns)
+      : undefined;
+    return drift ? schemaDriftError(model, drift, text) : text;
+  };
+  const upstreamColumns = (upstream: string) => deps.index.model(upstream).columns.map((c) => c.name);
   for (const build of submitted) {
     const model = nameOf(build.m);
     const d = build.id === null ? undefined : descriptions.get(build.id);
@@ -205,7 +214,11 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
     failed(
       d.status === 'FAILED' && isSerializationConflict(d.error)
         ? `FAILED: serialization conflict with concurrent transactions on every one of ${conflicts + 1} submissions (not an error of the model's SQL): ${d.error ?? ''}`
-        : `${d.status}: ${d.error ?? (d.status === 'ABORTED' ? 'statement was aborted' : 'no error message')}${failingStatement(d)}`,
+        : databaseFailure(
+            model,
+            `${d.status}: ${d.error ?? (d.status === 'ABORTED' ? 'statement was aborted' : 'no error message')}${failingStatement(d)}`,
+            d.status === 'FAILED' ? (d.error ?? '') : '',
+          ),
     );
   }
 

@@ -4,6 +4,7 @@ import { truncateText } from '../../shared/notify/bounded.js';
 import type { Notification, Notifier } from '../../shared/notify/notifier.js';
 import { RefreshContext } from '../../shared/refresh/dispatch-state.js';
 import { type FailureReport, failureReport } from '../../shared/refresh/failure-report.js';
+import { driftInError } from '../../shared/refresh/schema-drift.js';
 import { selectedModels } from '../../shared/refresh/selection.js';
 import { runTestResultsSql } from '../../shared/sql/audits.js';
 import { runLogQuery, runOutcomesSql } from '../../shared/sql/run-log.js';
@@ -138,7 +139,10 @@ export async function summarizeRefresh(
   });
   const bounded = boundSummary(summary);
   if (summary.status === 'failed') bounded.failure = JSON.stringify(report);
-  await deps.notifier.notify(notificationsFor(bounded, report, warnings));
+  await deps.notifier.notify([
+    ...driftNotifications(event.runId, full.failed),
+    ...notificationsFor(bounded, report, warnings),
+  ]);
   return bounded;
 }
 
@@ -203,6 +207,36 @@ async function testWarnings(runId: string, warehouse: WarehousePort): Promise<Ma
     byModel.set(String(row.model), list);
   }
   return byModel;
+}
+
+/** Most drift events one refresh sends: a rename can break many models at once; the report lists them all. */
+const DRIFT_EVENTS = 20;
+
+/**
+ * One `Curated Model Schema Drift` per model whose build failed because an input it reads no longer
+ * exists in the landing zone: the model, the landing relation, the missing name and the database's error.
+ */
+function driftNotifications(runId: string, failed: readonly ModelOutcome[]): Notification[] {
+  return failed
+    .flatMap((f) => {
+      const drift = driftInError(f.reason ?? '');
+      if (!drift) return [];
+      return [
+        {
+          detailType: 'Curated Model Schema Drift' as const,
+          severity: 'error' as const,
+          subject: `${f.model}: ${drift.missing} is gone from the landing zone (${drift.relation})`,
+          detail: {
+            runId,
+            model: f.model,
+            relation: drift.relation,
+            missing: drift.missing,
+            error: truncateText(f.reason ?? '', SUMMARY_REASON_CHARS),
+          },
+        },
+      ];
+    })
+    .slice(0, DRIFT_EVENTS);
 }
 
 function notificationsFor(

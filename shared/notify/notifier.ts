@@ -10,6 +10,7 @@ export const DETAIL_TYPES = [
   'Curated Refresh Completed',
   'Curated Refresh Failed',
   'Curated Models Deferred',
+  'Curated Model Schema Drift',
   'Source Tables Resynced',
   'Resync Timed Out',
   'Integration Recreated',
