@@ -78,7 +78,9 @@ describe('Bookkeeping schema versions', () => {
     });
     expect(status).toEqual({ installed: null, current: BOOKKEEPING_VERSION, upToDate: false });
     expect(probe.filter((s) => DDL.test(s))).toEqual([]);
-    expect(status && describeBookkeepingStatus(status)).toMatch(new RegExp(`^bookkeeping schema not set up, current ${BOOKKEEPING_VERSION}`));
+    expect(status && describeBookkeepingStatus(status)).toMatch(
+      new RegExp(`^bookkeeping schema not set up, current ${BOOKKEEPING_VERSION}`),
+    );
 
     const setup = await ensureBookkeeping(warehouse, NAME);
     expect(setup).toMatchObject({ installed: BOOKKEEPING_VERSION, upToDate: true, applied: ALL_VERSIONS });
