@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalOrchestrator, startLocalOrchestrator } from '../../local/app.js';
 import { deployShopVariant, shopFile } from '../helpers/manifest-variant.js';
+import { relationChecksum, runOutcomes, warehouseRows } from '../helpers/run-log.js';
 
 /**
  * Model tests run inside the build transaction, before the swap (write-audit-publish), on the local
@@ -23,24 +24,13 @@ afterEach(() => {
   restore = undefined;
 });
 
-const rows = (sql: string) => app.stack.warehouse.query(sql) as Promise<Record<string, unknown>[]>;
-const outcomes = async (runId: string) =>
-  Object.fromEntries(
-    (await rows(`SELECT model, status, error FROM zeo.run_log WHERE run_id = '${runId}'`)).map((r) => [
-      String(r.model),
-      { status: String(r.status), error: String(r.error ?? '') },
-    ]),
-  );
+const rows = (sql: string) => warehouseRows(app, sql);
+const outcomes = (runId: string) => runOutcomes(app, runId);
 const testResults = (runId: string) =>
   rows(
     `SELECT model, test, severity, status, offending::int AS offending, sample FROM zeo.test_result WHERE run_id = '${runId}' ORDER BY model, test`,
   );
-const checksum = async (relation: string) =>
-  (
-    await rows(
-      `SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS sum, count(*)::int AS n FROM ${relation} t`,
-    )
-  )[0];
+const checksum = (relation: string) => relationChecksum(app, relation);
 const refresh = async (name: string, input: Record<string, unknown> = {}) => {
   const run = app.start('curated-refresh', input, name);
   await run.done;

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalOrchestrator, startLocalOrchestrator } from '../../local/app.js';
 import { deployShopVariant, shopFile } from '../helpers/manifest-variant.js';
 import { oracleSql } from '../helpers/oracle.js';
+import { relationChecksum, runOutcomes, warehouseRows } from '../helpers/run-log.js';
 
 /** curated-refresh end to end on the embedded stack: real SQL, real replication, real state machines. */
 
@@ -19,23 +20,9 @@ afterEach(() => {
   restoreManifest = undefined;
 });
 
-const rows = (sql: string) => app.stack.warehouse.query(sql) as Promise<Record<string, unknown>[]>;
-const outcomes = async (runId: string) =>
-  Object.fromEntries(
-    (
-      (await rows(`SELECT model, status, error FROM zeo.run_log WHERE run_id = '${runId}'`)) as {
-        model: string;
-        status: string;
-        error: string;
-      }[]
-    ).map((r) => [r.model, r]),
-  );
-const checksum = async (relation: string) =>
-  (
-    await rows(
-      `SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS sum, count(*)::int AS n FROM ${relation} t`,
-    )
-  )[0];
+const rows = (sql: string) => warehouseRows(app, sql);
+const outcomes = (runId: string) => runOutcomes(app, runId);
+const checksum = (relation: string) => relationChecksum(app, relation);
 const json = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? Number(v) : v));
 
 describe('End to end on the local stack: curated refresh', () => {
