@@ -136,6 +136,14 @@ export class UpstreamNotBuiltError extends Error {
   override name = 'UpstreamNotBuiltError';
 }
 
+/**
+ * A build failed because a landing table or column its SQL reads no longer exists: source DDL (a
+ * rename, a dropped column) reached the landing zone. Recorded, not thrown (shared/refresh/schema-drift.ts).
+ */
+export class SourceSchemaDriftError extends Error {
+  override name = 'SourceSchemaDriftError';
+}
+
 /** A model was building when its refresh's dispatcher failed for good; StopBuilds cancelled and fenced it. */
 export class RefreshStoppedError extends Error {
   override name = 'RefreshStoppedError';

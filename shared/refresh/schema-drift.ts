@@ -1,3 +1,4 @@
+import { SourceSchemaDriftError } from '../errors.js';
 import type { ManifestModel } from '../project/manifest.js';
 
 /**
@@ -15,8 +16,6 @@ import type { ManifestModel } from '../project/manifest.js';
 // AWS-ASSUMPTION: missing-relation-error-text
 const MISSING_RELATION = /relation "([^"]+)" does not exist/i;
 const MISSING_COLUMN = /column "?([A-Za-z0-9_."]+?)"? does not exist/i;
-
-export const SCHEMA_DRIFT_ERROR = 'SourceSchemaDriftError';
 
 export interface SchemaDrift {
   /** The landing table that is gone, or the model's landing tables when a column is. */
@@ -56,7 +55,10 @@ export function schemaDriftError(model: string, drift: SchemaDrift, databaseErro
     drift.kind === 'table'
       ? `landing table ${drift.relation} no longer exists`
       : `column ${drift.missing} is in none of its landing tables (${drift.relation}) any more`;
-  return `${SCHEMA_DRIFT_ERROR}: model ${model} reads ${drift.kind === 'table' ? drift.relation : drift.missing}, but ${what} (renamed or dropped at the source?): ${databaseError}`;
+  const error = new SourceSchemaDriftError(
+    `model ${model} reads ${drift.kind === 'table' ? drift.relation : drift.missing}, but ${what} (renamed or dropped at the source?): ${databaseError}`,
+  );
+  return `${error.name}: ${error.message}`;
 }
 
 /** The drift named in a run log error written by `schemaDriftError`, for events and notifications. */
