@@ -12,6 +12,7 @@ import {
 import { MAX_BATCH_STATEMENTS } from '../sql/limits.js';
 import { auditRefs, checkAudits, compileAudits } from './audits.js';
 import { parseDuration } from './duration.js';
+import { fieldPath } from './field-path.js';
 import type { ColumnContract, Distribution, Grant, Manifest, ManifestModel, SortKey } from './manifest.js';
 import { MANIFEST_FORMAT_VERSION } from './manifest.js';
 import { LandingConfig, ModelFile, ProjectFile } from './schema.js';
@@ -234,7 +235,7 @@ function projectRules(raw: unknown, valid: ProjectFile | undefined): ProjectRule
 function checkModelContract(model: ParsedModel, project: ProjectRules, issues: ValidationIssue[]): void {
   const { spec, yaml } = model;
   const issue = (path: (string | number)[], message: string) =>
-    issues.push({ file: yaml.file, field: path.join('.'), line: yaml.lineOf(path), message });
+    issues.push({ file: yaml.file, field: fieldPath(path), line: yaml.lineOf(path), message });
   const declared = new Set<string>();
   for (const [i, column] of spec.columns.entries()) {
     if (declared.has(column.name.toLowerCase()))
