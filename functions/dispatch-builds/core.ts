@@ -153,13 +153,13 @@ export async function dispatchBuilds(state: DispatchState, deps: DispatchDeps): 
     described.flatMap((d) => (d === undefined ? [] : [[d.id, d] as const])),
   );
   // A model input renamed or dropped at the source is named as such (shared/refresh/schema-drift.ts).
+  const upstreamColumns = (upstream: string) => deps.index.model(upstream).columns.map((c) => c.name);
   const databaseFailure = (model: string, text: string, databaseError: string): string => {
     const drift = databaseError
       ? schemaDriftOf(deps.index.model(model), databaseError, upstreamColumns)
       : undefined;
     return drift ? schemaDriftError(model, drift, text) : text;
   };
-  const upstreamColumns = (upstream: string) => deps.index.model(upstream).columns.map((c) => c.name);
   for (const build of submitted) {
     const model = nameOf(build.m);
     const d = build.id === null ? undefined : descriptions.get(build.id);

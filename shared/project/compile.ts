@@ -539,9 +539,10 @@ export function compileProject(sources: ProjectSources): Manifest {
   const models = parsedModels
     .map((m) => toManifestModel(m, project, schemaOf))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
+  const yamlOf = new Map(parsedModels.map((p) => [p.name, p.yaml]));
   const batchIssues = models.flatMap((m) => {
-    const parsed = parsedModels.find((p) => p.name === m.name);
-    return parsed ? buildBatchProblems(m, parsed.yaml) : [];
+    const yaml = yamlOf.get(m.name);
+    return yaml ? buildBatchProblems(m, yaml) : [];
   });
   if (batchIssues.length > 0) throw new ProjectValidationError(batchIssues.sort(compareIssues));
   const dag = buildDag(models);
